@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs modgate's build and test dependencies from Debian 12's archive; quiet and quick when
+# everything is already present. Called by both README commands.
+set -euo pipefail
+
+build=(cmake ninja-build g++ pkg-config libnftnl-dev libmnl-dev libboost-program-options-dev
+       libboost-dev libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libsystemd-dev
+       libhowardhinnant-date-dev tzdata)
+test=(nftables iproute2 dcmtk orthanc nmap socat tcpdump iperf3 python3 python3-pydicom
+      clang libclang-rt-14-dev dnsmasq procps psmisc)
+
+missing=()
+for p in "${build[@]}" "${test[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Debian's orthanc and dnsmasq packages try to start their services; the tests start their own.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+((created_policy)) && rm -f "$policy"
+exit 0
