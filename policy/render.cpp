@@ -231,16 +231,16 @@ std::string render_file(const Ruleset& rs) {
     std::string out;
     // Replace our tables in one transaction without touching anyone else's: declare, flush the
     // rules, empty the sets the compiler owns (dynamic sets keep their elements), redefine.
+    // The preamble is one command per line, so tools can tell it from the definitions.
     for (const auto& t : rs.tables) {
         const char* fam = to_string(t.family);
         out += fmt::format("table {} {} {{}}\nflush table {} {}\n", fam, t.name, fam, t.name);
         for (const auto& s : t.sets) {
             if (s.dynamic) continue;
-            Set decl = s;
-            decl.elements.clear();
-            std::string def;
-            render_set(def, decl);
-            out += fmt::format("table {} {} {{\n{}}}\nflush set {} {} {}\n", fam, t.name, def, fam, t.name, s.name);
+            std::string type;
+            for (std::size_t i = 0; i < s.key.size(); ++i) type += fmt::format("{}{}", i ? " . " : "", to_string(s.key[i]));
+            out += fmt::format("add set {} {} {} {{ type {};{} }}\nflush set {} {} {}\n", fam, t.name, s.name, type,
+                               s.interval ? " flags interval;" : "", fam, t.name, s.name);
         }
     }
     for (const auto& t : rs.tables) out += render_table(t);

@@ -25,7 +25,7 @@ constexpr Command commands[] = {
     {"show", "show", "show modgate's tables as the kernel holds them, with counters (root)", cmd_show},
 };
 
-void usage(std::FILE* out) {
+void print_usage(std::FILE* out) {
     std::fprintf(out,
                  "usage: modgatectl [--socket PATH] COMMAND [ARGS]\n\n"
                  "modgate quarantines legacy medical modalities behind an inline bridge; this tool\n"
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
     for (; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "-h" || a == "--help") {
-            usage(stdout);
+            print_usage(stdout);
             return Exit::ok;
         }
         if (a == "--socket" && i + 1 < argc) {
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         }
     }
     if (i >= argc) {
-        usage(stderr);
+        print_usage(stderr);
         return Exit::usage;
     }
     std::string_view verb = argv[i];
@@ -70,6 +70,6 @@ int main(int argc, char** argv) {
         if (verb == c.name) return c.run(g, Args(argv + i + 1, argv + argc));
     }
     std::fprintf(stderr, "modgatectl: unknown command '%.*s'\n\n", static_cast<int>(verb.size()), verb.data());
-    usage(stderr);
+    print_usage(stderr);
     return Exit::usage;
 }
