@@ -86,8 +86,25 @@ bool covered_by(const Element& inner, const Element& outer) {
 // Sorts, removes duplicates and, in interval sets, elements inside others (the kernel refuses
 // overlapping intervals; the validator has already warned about shadowed allows).
 void normalise(Set& s) {
-    std::stable_sort(s.elements.begin(), s.elements.end(),
-                     [](const Element& a, const Element& b) { return a.key < b.key; });
+    // Addresses order numerically whether they are hosts or networks (10.0.0.1 < 10.0.0.128/25).
+    auto rank = [](const Value& v) -> std::pair<std::uint64_t, std::uint64_t> {
+        if (const auto* a = std::get_if<Ipv4>(&v)) return {a->value, 32};
+        if (const auto* c = std::get_if<Cidr>(&v)) return {c->addr.value, c->len};
+        if (const auto* n = std::get_if<std::uint64_t>(&v)) return {*n, 0};
+        if (const auto* m = std::get_if<Mac>(&v)) {
+            std::uint64_t x = 0;
+            for (auto b : m->bytes) x = x << 8 | b;
+            return {x, 0};
+        }
+        return {0, 0};
+    };
+    std::stable_sort(s.elements.begin(), s.elements.end(), [&](const Element& a, const Element& b) {
+        for (std::size_t i = 0; i < a.key.size() && i < b.key.size(); ++i) {
+            auto ra = rank(a.key[i]), rb = rank(b.key[i]);
+            if (ra != rb) return ra < rb;
+        }
+        return a.key.size() < b.key.size();
+    });
     std::vector<Element> out;
     for (auto& e : s.elements) {
         if (!out.empty() && out.back().key == e.key) continue;

@@ -76,19 +76,20 @@ std::string format(const Diagnostic& d, std::string_view file, std::string_view 
 }
 
 std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+    // Optimal string alignment distance: a swap of two neighbours ("mdoe") counts as one edit.
     auto distance = [](std::string_view a, std::string_view b) {
-        std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-        for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-        for (std::size_t i = 1; i <= a.size(); ++i) {
-            cur[0] = i;
+        auto lc = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
+        std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+        for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+        for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+        for (std::size_t i = 1; i <= a.size(); ++i)
             for (std::size_t j = 1; j <= b.size(); ++j) {
-                auto ca = std::tolower(static_cast<unsigned char>(a[i - 1]));
-                auto cb = std::tolower(static_cast<unsigned char>(b[j - 1]));
-                cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca == cb ? 0 : 1)});
+                std::size_t cost = lc(a[i - 1]) == lc(b[j - 1]) ? 0 : 1;
+                d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+                if (i > 1 && j > 1 && lc(a[i - 1]) == lc(b[j - 2]) && lc(a[i - 2]) == lc(b[j - 1]))
+                    d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
             }
-            std::swap(prev, cur);
-        }
-        return prev[b.size()];
+        return d[a.size()][b.size()];
     };
     std::string_view best;
     std::size_t best_d = ~std::size_t{0};

@@ -238,10 +238,11 @@ private:
         if (auto s = t.string("address", true)) {
             note("gateway.management.address", t.loc("address"));
             auto a = IfAddr::parse(*s);
-            if (!a || a->len == 32 || a->len < 8)
+            if (!a || a->len == 32 || a->len < 8) {
                 d_.error(t.loc("address"), fmt::format("[gateway.management]: '{}' is not an address with prefix length", *s),
                          "write it as a.b.c.d/len, e.g. 10.99.0.5/24");
-            else
+                m_.invalid.insert("gateway.management.address");
+            } else
                 m.address = *a;
         }
         m.router = ipv4(t, "router");
@@ -321,6 +322,7 @@ private:
         m.loc = t.loc();
         auto prefix = fmt::format("modality.{}", i);
         m.name = name(t, "modality", prefix);
+        m_.invalid.insert(prefix + ".ip");  // until it parses
         if (auto s = t.string("ip", true)) {
             note(prefix + ".ip", t.loc("ip"));
             auto a = IfAddr::parse(*s);
@@ -330,10 +332,13 @@ private:
             else if (a->len < 8 || a->len > 30)
                 d_.error(t.loc("ip"), fmt::format("{}: prefix length /{} is not plausible for a modality", t.what(), a->len),
                          "use the prefix length configured on the modality, between /8 and /30");
-            else
+            else {
                 m.ip = *a;
+                m_.invalid.erase(prefix + ".ip");
+            }
         }
         if (auto x = mac(t, "mac", true)) m.mac = *x;
+        else m_.invalid.insert(prefix + ".mac");
         note(prefix + ".mac", t.loc("mac"));
         m.router = ipv4(t, "router");
         note(prefix + ".router", t.loc("router"));
@@ -348,6 +353,7 @@ private:
         pe.loc = t.loc();
         auto prefix = fmt::format("peer.{}", i);
         pe.name = name(t, "peer", prefix);
+        m_.invalid.insert(prefix + ".ip");  // until it parses
         if (auto s = t.string("ip", true)) {
             note(prefix + ".ip", t.loc("ip"));
             auto c = Cidr::parse(*s);
@@ -358,6 +364,7 @@ private:
                            : std::string("write a.b.c.d or a.b.c.d/len"));
             } else {
                 pe.address = *c;
+                m_.invalid.erase(prefix + ".ip");
             }
         }
         pe.dicom = dicom_endpoint(t, prefix, false);
@@ -569,7 +576,7 @@ private:
         }
         if (std::find(a.dimse.begin(), a.dimse.end(), Dimse::c_echo) != a.dimse.end())
             add_group_silently("Verification", a.sop_classes);
-        if (a.sop_classes.empty() && !a.dimse.empty())
+        if (a.sop_classes.empty() && !a.dimse.empty() && !t.has("sop_classes"))
             d_.error(t.loc("dimse"), fmt::format("{}: no SOP classes are allowed", t.what()),
                      "add sop_classes = [\"CT\", ...]; C-ECHO alone implies Verification");
         if (auto tss = t.strings("transfer_syntaxes")) {

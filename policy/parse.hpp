@@ -2,6 +2,7 @@
 // validator (cross references, overlaps, addressing). Both only add diagnostics.
 #pragma once
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,8 @@ namespace modgate::policy::detail {
 // checks can point at the exact value rather than its table.
 struct SourceMap {
     std::map<std::string, Loc, std::less<>> at;
+    std::set<std::string, std::less<>> invalid;  // values that did not parse: skip checks on them
+    bool ok(std::string_view key) const { return !invalid.contains(key); }
     Loc get(std::string_view key, Loc fallback) const {
         auto it = at.find(key);
         return it == at.end() ? fallback : it->second;

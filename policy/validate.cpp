@@ -2,6 +2,7 @@
 // overlapping allows (nothing may bypass DICOM inspection), windows. Every problem is reported.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -32,8 +33,15 @@ private:
     const SourceMap& m_;
     Diagnostics& d_;
     bool (*tz_exists_)(std::string_view);
+    std::set<std::size_t> bypass_reported_;
 
     Loc at(std::string_view key, Loc fallback) const { return m_.get(key, fallback); }
+
+    // Whether an object's address parsed; checks on values that did not are skipped.
+    bool ip_ok(const Modality& m) const {
+        return m_.ok(fmt::format("modality.{}.ip", &m - p_.modalities.data()));
+    }
+    bool ip_ok(const Peer& pe) const { return m_.ok(fmt::format("peer.{}.ip", &pe - p_.peers.data())); }
 
     static std::string where(Loc l) { return fmt::format("line {}", l.line); }
 
@@ -52,12 +60,12 @@ private:
                 d_.error(at("gateway.management.interface", mg.loc),
                          fmt::format("[gateway.management]: interface '{}' is part of the bridge", mg.interface),
                          "management must be out of band: a separate interface");
-            if (mg.router && !mg.address.network().contains(*mg.router))
+            if (mg.router && m_.ok("gateway.management.address") && !mg.address.network().contains(*mg.router))
                 d_.error(at("gateway.management.router", mg.loc),
                          fmt::format("[gateway.management]: router {} is outside {}", mg.router->str(),
                                      mg.address.network().str()));
             for (const auto& m : p_.modalities)
-                if (m.ip.len && m.ip.network().overlaps(mg.address.network()))
+                if (ip_ok(m) && m_.ok("gateway.management.address") && m.ip.network().overlaps(mg.address.network()))
                     d_.warning(at("gateway.management.address", mg.loc),
                                fmt::format("[gateway.management]: address {} shares a network with modality '{}'",
                                            mg.address.str(), m.name),
@@ -91,7 +99,7 @@ private:
         std::map<Mac, std::size_t> by_mac;
         for (std::size_t i = 0; i < p_.modalities.size(); ++i) {
             const auto& m = p_.modalities[i];
-            if (m.ip.len) {
+            if (ip_ok(m)) {
                 auto [it, fresh] = by_ip.try_emplace(m.ip.addr, i);
                 if (!fresh)
                     d_.error(at(fmt::format("modality.{}.ip", i), m.loc),
@@ -104,14 +112,14 @@ private:
                              fmt::format("modality '{}': {} is the network or broadcast address of {}", m.name,
                                          m.ip.addr.str(), net.str()));
             }
-            if (!m.mac.is_zero()) {
+            if (m_.ok(fmt::format("modality.{}.mac", i))) {
                 auto [it, fresh] = by_mac.try_emplace(m.mac, i);
                 if (!fresh)
                     d_.error(at(fmt::format("modality.{}.mac", i), m.loc),
                              fmt::format("modality '{}': MAC {} is already modality '{}'", m.name, m.mac.str(),
                                          p_.modalities[it->second].name));
             }
-            if (m.router && m.ip.len) {
+            if (m.router && ip_ok(m)) {
                 auto l = at(fmt::format("modality.{}.router", i), m.loc);
                 if (!m.ip.network().contains(*m.router))
                     d_.error(l, fmt::format("modality '{}': router {} is outside its network {}", m.name,
@@ -127,8 +135,9 @@ private:
     void peers() {
         for (std::size_t i = 0; i < p_.peers.size(); ++i) {
             const auto& pe = p_.peers[i];
+            if (!ip_ok(pe)) continue;
             for (const auto& m : p_.modalities)
-                if (m.ip.len && pe.address.contains(m.ip.addr))
+                if (ip_ok(m) && pe.address.contains(m.ip.addr))
                     d_.error(at(fmt::format("peer.{}.ip", i), pe.loc),
                              fmt::format("peer '{}': {} includes modality '{}' ({})", pe.name, pe.address.str(), m.name,
                                          m.ip.addr.str()),
@@ -192,7 +201,7 @@ private:
                      "list the server names the modality may connect to, or use service \"tcp\"");
 
         // Addressing: an off-subnet peer is reached through the modality's router.
-        if (m->ip.len) {
+        if (ip_ok(*m) && ip_ok(*pe)) {
             auto net = m->ip.network();
             if (!net.contains(pe->address) && !m->router)
                 d_.error(at(key("peer"), a.loc),
@@ -212,7 +221,7 @@ private:
                 if (a.modality != b.modality || a.direction != b.direction) continue;
                 const Peer* pa = p_.find_peer(a.peer);
                 const Peer* pb = p_.find_peer(b.peer);
-                if (!pa || !pb || !pa->address.overlaps(pb->address)) continue;
+                if (!pa || !pb || !ip_ok(*pa) || !ip_ok(*pb) || !pa->address.overlaps(pb->address)) continue;
                 bool ports_meet = std::any_of(a.ports.begin(), a.ports.end(), [&](const PortSpec& x) {
                     return std::find(b.ports.begin(), b.ports.end(), x) != b.ports.end();
                 });
@@ -225,13 +234,14 @@ private:
     static bool relay_kind_udp(Service s) { return s == Service::udp || s == Service::ntp || s == Service::dns; }
 
     void report_overlap(const Allow& a, const Peer& pa, const Allow& b, const Peer& pb) {
-        Loc lb = b.loc;
+        Loc lb = at(fmt::format("allow.{}.service", b.index), b.loc);
         auto first = fmt::format("allow '{}' at {}", a.name, where(a.loc));
         bool a_dicom = a.service == Service::dicom, b_dicom = b.service == Service::dicom;
         if (a_dicom != b_dicom) {
             const Allow& raw = a_dicom ? b : a;
             const Allow& dic = a_dicom ? a : b;
-            d_.error(raw.loc == lb ? lb : raw.loc,
+            if (!bypass_reported_.insert(raw.index).second) return;
+            d_.error(at(fmt::format("allow.{}.service", raw.index), raw.loc),
                      fmt::format("allow '{}': service \"{}\" covers the same modality, peer and port as dicom allow '{}'; "
                                  "it would bypass DICOM inspection",
                                  raw.name, to_string(raw.service), dic.name),
@@ -286,7 +296,7 @@ private:
                          "use an IANA name such as \"Europe/Berlin\" or \"UTC\"");
             if (w.schedule.empty() && !w.on_demand)
                 d_.warning(w.loc, fmt::format("{}: no schedule and on_demand = false: the window can never open", what));
-            if (const auto* m = p_.find_modality(w.modality); m && m->ip.len && !m->router)
+            if (const auto* m = p_.find_modality(w.modality); m && ip_ok(*m) && !m->router)
                 if (const auto* v = p_.find_vendor(w.vendor))
                     for (const auto& h : v->hosts)
                         if (!h.address || !m->ip.network().contains(*h.address)) {
