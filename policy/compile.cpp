@@ -111,10 +111,17 @@ void normalise(Set& s) {
         out.push_back(std::move(e));
     }
     if (s.interval) {
+        // Every set's first component is a modality address (never a network), so only elements
+        // of the same modality can cover each other; they are adjacent after sorting.
         std::vector<bool> inside(out.size(), false);
-        for (std::size_t i = 0; i < out.size(); ++i)
-            for (std::size_t j = 0; j < out.size() && !inside[i]; ++j)
-                inside[i] = i != j && covered_by(out[i], out[j]);
+        for (std::size_t begin = 0; begin < out.size();) {
+            std::size_t end = begin;
+            while (end < out.size() && out[end].key[0] == out[begin].key[0]) ++end;
+            for (std::size_t i = begin; i < end; ++i)
+                for (std::size_t j = begin; j < end && !inside[i]; ++j)
+                    inside[i] = i != j && covered_by(out[i], out[j]);
+            begin = end;
+        }
         std::vector<Element> kept;
         for (std::size_t i = 0; i < out.size(); ++i)
             if (!inside[i]) kept.push_back(std::move(out[i]));

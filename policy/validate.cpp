@@ -1,6 +1,7 @@
 // Semantic checks across the whole policy: names and references, addressing through routers,
 // overlapping allows (nothing may bypass DICOM inspection), windows. Every problem is reported.
 #include <algorithm>
+#include <tuple>
 #include <map>
 #include <set>
 
@@ -214,11 +215,18 @@ private:
     // Two allows of one modality and direction whose flows meet.
     void overlaps() {
         auto& v = p_.allows;
-        for (std::size_t j = 0; j < v.size(); ++j) {
-            for (std::size_t i = 0; i < j; ++i) {
+        // Only allows of the same modality and direction can meet: compare within those groups.
+        std::map<std::pair<std::string, Direction>, std::vector<std::size_t>> groups;
+        for (std::size_t i = 0; i < v.size(); ++i) groups[{v[i].modality, v[i].direction}].push_back(i);
+        std::vector<std::pair<std::size_t, std::size_t>> pairs;
+        for (const auto& [key, idx] : groups)
+            for (std::size_t x = 0; x < idx.size(); ++x)
+                for (std::size_t y = 0; y < x; ++y) pairs.emplace_back(idx[y], idx[x]);
+        std::sort(pairs.begin(), pairs.end(), [](auto& l, auto& r) { return std::tie(l.second, l.first) < std::tie(r.second, r.first); });
+        for (auto [i, j] : pairs) {
+            {
                 const auto& a = v[i];
                 const auto& b = v[j];
-                if (a.modality != b.modality || a.direction != b.direction) continue;
                 const Peer* pa = p_.find_peer(a.peer);
                 const Peer* pb = p_.find_peer(b.peer);
                 if (!pa || !pb || !ip_ok(*pa) || !ip_ok(*pb) || !pa->address.overlaps(pb->address)) continue;
