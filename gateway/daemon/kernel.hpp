@@ -1,0 +1,39 @@
+// The daemon's view of the kernel door (gateway/nft/): apply, presence, change events, NFLOG.
+#pragma once
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "policy/ruleset.hpp"
+
+namespace modgate::daemon {
+
+struct DropRecord {
+    std::string prefix;
+    std::string in, out;  // physical interfaces, when the kernel gives them
+    std::string proto;    // "tcp", "udp", "icmp", "arp", "ipv6", ...
+    std::string src, dst;
+    std::uint16_t sport = 0, dport = 0;
+};
+
+class Kernel {
+public:
+    virtual ~Kernel() = default;
+    virtual std::expected<void, std::string> apply(const ruleset::Ruleset& rs) = 0;
+    // Whether all of modgate's tables are in the kernel.
+    virtual bool tables_present(const ruleset::Ruleset& rs) = 0;
+    // Change notifications: fd to wait on; process() returns a description of a foreign change
+    // to our tables, or an empty string.
+    virtual int monitor_fd() = 0;
+    virtual std::string process_monitor() = 0;
+    // NFLOG: fd to wait on; process() delivers the records read.
+    virtual int nflog_fd() = 0;
+    virtual void process_nflog(const std::function<void(const DropRecord&)>& on_record) = 0;
+};
+
+// The netlink implementation; NFLOG bound to `nflog_group`.
+std::expected<std::unique_ptr<Kernel>, std::string> open_kernel(std::uint16_t nflog_group);
+
+}  // namespace modgate::daemon

@@ -1,0 +1,104 @@
+// Plain relay sessions, with one open and one close event per connection.
+#include "gateway/proxy/relay.hpp"
+
+#include "gateway/events/events.hpp"
+#include "gateway/proxy/upstream.hpp"
+
+namespace modgate::proxy {
+
+namespace {
+constexpr std::size_t buffer_size = 64 * 1024;
+}
+
+Relay::Relay(asio::io_context& io, tcp::socket client, FlowInfo flow, Runtime& rt, RelayOptions opt)
+    : io_(io), client_(std::move(client)), upstream_(io), flow_(std::move(flow)), rt_(rt), opt_(opt), idle_(io) {
+    buf_[0].resize(buffer_size);
+    buf_[1].resize(buffer_size);
+}
+
+void Relay::start() {
+    set_nodelay(client_.native_handle());
+    auto self = shared_from_this();
+    connect_upstream(io_, flow_, opt_.connect_timeout,
+                     [self](const error_code& ec, tcp::socket up) { self->on_connected(ec, std::move(up)); });
+}
+
+void Relay::on_connected(const error_code& ec, tcp::socket up) {
+    if (done_) return;
+    if (ec) {
+        ++rt_.counters.upstream_failed;
+        events::Event("proxy", "upstream_failed", events::Level::warning)
+            .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("src", flow_.client.str())
+            .kv("dst", flow_.server.str()).kv("error", ec.message());
+        done_ = true;
+        // Mirror the failure to the client as a refusal rather than an open-then-close.
+        reset_close(client_.release());
+        return;
+    }
+    upstream_ = std::move(up);
+    arm_idle();
+    pump(0);
+    pump(1);
+}
+
+// dir 0: client -> upstream, dir 1: upstream -> client.
+void Relay::pump(int dir) {
+    auto& from = dir == 0 ? client_ : upstream_;
+    set_quickack(from.native_handle());
+    auto self = shared_from_this();
+    from.async_read_some(asio::buffer(buf_[dir]), [self, dir](const error_code& ec, std::size_t n) {
+        if (self->done_) return;
+        auto& to = dir == 0 ? self->upstream_ : self->client_;
+        if (ec) {
+            if (ec == asio::error::eof) {
+                self->eof_[dir] = true;
+                error_code ignored;
+                to.shutdown(tcp::socket::shutdown_send, ignored);
+                if (self->eof_[0] && self->eof_[1]) self->finish("closed");
+                return;
+            }
+            self->finish(dir == 0 ? "client error" : "server error");
+            return;
+        }
+        self->bytes_[dir] += n;
+        self->arm_idle();
+        asio::async_write(to, asio::buffer(self->buf_[dir].data(), n), [self, dir](const error_code& wec, std::size_t) {
+            if (self->done_) return;
+            if (wec) {
+                self->finish(dir == 0 ? "server error" : "client error");
+                return;
+            }
+            self->pump(dir);
+        });
+    });
+}
+
+void Relay::arm_idle() {
+    idle_.expires_after(opt_.idle_timeout);
+    auto self = weak_from_this();
+    idle_.async_wait([self](const error_code& ec) {
+        if (ec) return;
+        if (auto s = self.lock()) s->finish("idle timeout");
+    });
+}
+
+void Relay::close(std::string_view reason) { finish(reason); }
+
+void Relay::finish(std::string_view reason) {
+    if (done_) return;
+    done_ = true;
+    error_code ignored;
+    idle_.cancel();
+    client_.close(ignored);
+    upstream_.close(ignored);
+    rt_.counters.bytes_up += bytes_[0];
+    rt_.counters.bytes_down += bytes_[1];
+    ++rt_.counters.closed;
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - flow_.started).count();
+    events::Event("proxy", "flow_closed")
+        .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("src", flow_.client.str())
+        .kv("dst", flow_.server.str()).kv("bytes_up", bytes_[0]).kv("bytes_down", bytes_[1])
+        .kv("duration", secs).kv("reason", reason);
+}
+
+}  // namespace modgate::proxy

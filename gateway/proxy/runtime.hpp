@@ -1,0 +1,79 @@
+// What the proxies share: the current policy (swapped atomically on reload; live sessions keep
+// the version they started with), the live sessions, limits and counters.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/proxy/sockets.hpp"
+#include "policy/flows.hpp"
+#include "policy/model.hpp"
+
+namespace modgate::proxy {
+
+struct PolicyState {
+    explicit PolicyState(policy::Policy p) : policy(std::move(p)), index(policy) {}
+    PolicyState(const PolicyState&) = delete;
+    policy::Policy policy;
+    policy::FlowIndex index;
+};
+
+struct FlowInfo {
+    std::uint64_t id = 0;
+    policy::Proto proto = policy::Proto::tcp;
+    Endpoint client;  // who opened the connection
+    Endpoint server;  // its original destination
+    std::shared_ptr<const PolicyState> state;  // keeps `match` valid across reloads
+    policy::FlowMatch match;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+class Session {
+public:
+    virtual ~Session() = default;
+    virtual void start() = 0;
+    // Ends the session at once (reload removed its flow, island mode, shutdown).
+    virtual void close(std::string_view reason) = 0;
+    virtual const FlowInfo& flow() const = 0;
+};
+
+struct Counters {
+    std::uint64_t accepted = 0, refused = 0, upstream_failed = 0, closed = 0;
+    std::uint64_t bytes_up = 0, bytes_down = 0;
+    std::uint64_t udp_datagrams = 0;
+};
+
+class Runtime {
+public:
+    explicit Runtime(std::shared_ptr<const PolicyState> state) : state_(std::move(state)) {}
+
+    std::shared_ptr<const PolicyState> state() const { return state_; }
+    void set_state(std::shared_ptr<const PolicyState> s) { state_ = std::move(s); }
+
+    std::uint64_t next_id() { return ++last_id_; }
+
+    void add(const std::shared_ptr<Session>& s);
+    // Live sessions of a modality (by address) or with a peer address, for connection caps.
+    std::size_t count_modality(policy::Ipv4 modality) const;
+    std::size_t count_peer(const policy::Peer* peer) const;
+    std::size_t live() const;
+    // Closes every live session the predicate selects; returns how many.
+    std::size_t close_if(const std::function<bool(const FlowInfo&)>& pred, std::string_view reason);
+
+    Counters counters;
+
+private:
+    void prune() const;
+    std::shared_ptr<const PolicyState> state_;
+    mutable std::list<std::weak_ptr<Session>> sessions_;
+    std::uint64_t last_id_ = 0;
+};
+
+// Default caps when the policy gives none.
+inline constexpr std::size_t default_max_connections = 64;
+
+}  // namespace modgate::proxy
