@@ -19,5 +19,7 @@ int cmd_compile(const Globals&, const Args&);
 int cmd_apply(const Globals&, const Args&);
 int cmd_diff(const Globals&, const Args&);
 int cmd_show(const Globals&, const Args&);
+int cmd_status(const Globals&, const Args&);
+int cmd_reload(const Globals&, const Args&);
 
 }  // namespace modgate::ctl

@@ -23,6 +23,8 @@ constexpr Command commands[] = {
      cmd_apply},
     {"diff", "diff POLICY", "show what applying POLICY would add, remove or change (root)", cmd_diff},
     {"show", "show", "show modgate's tables as the kernel holds them, with counters (root)", cmd_show},
+    {"status", "status [--json]", "what the running modgated enforces, with counters", cmd_status},
+    {"reload", "reload", "make modgated re-read its policy (a bad policy is refused)", cmd_reload},
 };
 
 void print_usage(std::FILE* out) {

@@ -4,9 +4,13 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 
 #include <systemd/sd-daemon.h>
 
+#include <fmt/format.h>
+
+#include "gateway/control/server.hpp"
 #include "gateway/daemon/kernel.hpp"
 #include "gateway/events/events.hpp"
 #include "gateway/host/host.hpp"
@@ -40,7 +44,8 @@ public:
           signals_(io_, SIGHUP, SIGTERM, SIGINT),
           monitor_(io_),
           nflog_(io_),
-          watchdog_(io_) {}
+          watchdog_(io_),
+          control_(io_, opt.control_socket) {}
 
     int run() {
         const auto& p = policy();
@@ -65,6 +70,17 @@ public:
         wait_nflog();
         wait_signal();
         start_watchdog();
+        std::error_code dir_ec;
+        std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
+        if (auto e = control_.listen(); !e.empty()) return fatal("control_socket", e);
+        control_.on("status", [this](const control::Fields& f, const control::Caller&) { return status(f); });
+        control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
+            if (!c.root_or_member(policy().gateway.admin_group))
+                return control::Reply{4, fmt::format("user {} may not reload (root or group '{}' only)", c.user,
+                                                     policy().gateway.admin_group), {}};
+            Event("control", "reload_requested").kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user);
+            return reload();
+        });
         sd_notify(0, "READY=1");
         Event("daemon", "started").kv("policy", p.source).kv("hash", hash_).kv("proxy_port", p.gateway.proxy_port);
         try {
@@ -94,7 +110,7 @@ private:
         signals_.async_wait([this](const error_code& ec, int sig) {
             if (ec) return;
             if (sig == SIGHUP) {
-                reload();
+                (void)reload();
                 wait_signal();
                 return;
             }
@@ -123,8 +139,9 @@ private:
     void wait_nflog() {
         nflog_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
             if (ec) return;
-            kernel_->process_nflog([](const DropRecord& r) {
+            kernel_->process_nflog([this](const DropRecord& r) {
                 auto [rule, dir] = split_prefix(r.prefix);
+                ++drops_[rule + ":" + dir];
                 Event e("filter", "drop");
                 e.kv("rule", rule).kv("dir", dir);
                 if (!r.in.empty()) e.kv("in", r.in);
@@ -151,7 +168,7 @@ private:
         });
     }
 
-    void reload() {
+    control::Reply reload() {
         auto r = policy::load_file(opt_.policy_path);
         if (!r.policy) {
             for (const auto& d : r.diagnostics.all()) {
@@ -163,7 +180,7 @@ private:
             Event("daemon", "reload_rejected", Level::error)
                 .kv("file", r.source).kv("errors", static_cast<std::uint64_t>(r.diagnostics.errors()))
                 .kv("kept", hash_);
-            return;
+            return {1, "policy rejected; the running policy is kept", r.report()};
         }
         const auto& old = policy().gateway;
         const auto& next = r.policy->gateway;
@@ -171,16 +188,16 @@ private:
             old.network_port != next.network_port || old.proxy_port != next.proxy_port) {
             Event("daemon", "reload_rejected", Level::error)
                 .kv("file", r.source).kv("error", "bridge, ports and proxy_port change only with a restart").kv("kept", hash_);
-            return;
+            return {1, "bridge, ports and proxy_port change only with a restart; the running policy is kept", {}};
         }
         auto rs = policy::compile(*r.policy);
         if (auto s = host::prepare(*r.policy); !s) {
             Event("daemon", "reload_failed", Level::error).kv("stage", "host_setup").kv("error", s.error()).kv("kept", hash_);
-            return;
+            return {3, "host set-up failed: " + s.error(), {}};
         }
         if (auto s = kernel_->apply(rs); !s) {
             Event("daemon", "reload_failed", Level::error).kv("stage", "apply").kv("error", s.error()).kv("kept", hash_);
-            return;
+            return {3, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
         }
         auto new_hash = policy::policy_hash(r.text);
         auto state = std::make_shared<const proxy::PolicyState>(std::move(*r.policy));
@@ -193,6 +210,47 @@ private:
         Event("daemon", "reload_applied").kv("hash", new_hash).kv("previous", hash_)
             .kv("closed_sessions", static_cast<std::uint64_t>(closed));
         hash_ = new_hash;
+        return {0, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
+    }
+
+    control::Reply status(const control::Fields& f) {
+        const auto& p = policy();
+        auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+        const auto& c = runtime_.counters;
+        auto live = runtime_.live() + udp_.flows();
+        if (f.contains("json")) {
+            using control::json_string;
+            std::string mods, drops;
+            for (const auto& m : p.modalities) {
+                std::size_t allows = 0;
+                for (const auto& a : p.allows) allows += a.modality == m.name;
+                mods += fmt::format("{}{{\"name\":{},\"ip\":{},\"mac\":{},\"allows\":{}}}", mods.empty() ? "" : ",",
+                                    json_string(m.name), json_string(m.ip.addr.str()), json_string(m.mac.str()), allows);
+            }
+            for (const auto& [k, v] : drops_) drops += fmt::format("{}{}:{}", drops.empty() ? "" : ",", json_string(k), v);
+            return {0, {}, fmt::format(
+                "{{\"running\":true,\"uptime_s\":{},\"policy\":{{\"path\":{},\"hash\":{},\"mode\":{}}},"
+                "\"modalities\":[{}],\"proxy\":{{\"accepted\":{},\"refused\":{},\"upstream_failed\":{},"
+                "\"closed\":{},\"live\":{},\"bytes_up\":{},\"bytes_down\":{},\"udp_datagrams\":{}}},"
+                "\"drops_logged\":{{{}}}}}\n",
+                uptime, json_string(opt_.policy_path), json_string(hash_), json_string(policy::to_string(p.gateway.mode)),
+                mods, c.accepted, c.refused, c.upstream_failed, c.closed, live, c.bytes_up, c.bytes_down,
+                c.udp_datagrams, drops)};
+        }
+        std::string out = fmt::format("modgated: running, up {}s\npolicy:   {} (hash {}), mode {}\nmodalities:\n", uptime,
+                                      opt_.policy_path, hash_, policy::to_string(p.gateway.mode));
+        for (const auto& m : p.modalities) {
+            std::size_t allows = 0;
+            for (const auto& a : p.allows) allows += a.modality == m.name;
+            out += fmt::format("  {:<16} {:<15} {}  {} allows\n", m.name, m.ip.addr.str(), m.mac.str(), allows);
+        }
+        out += fmt::format("proxy:    {} accepted, {} refused, {} upstream failures, {} live, {} bytes up, {} bytes down\n",
+                           c.accepted, c.refused, c.upstream_failed, live, c.bytes_up, c.bytes_down);
+        out += "drops logged:";
+        if (drops_.empty()) out += " none";
+        for (const auto& [k, v] : drops_) out += fmt::format(" {}={}", k, v);
+        out += "\n";
+        return {0, {}, out};
     }
 
     Options opt_;
@@ -204,7 +262,10 @@ private:
     asio::signal_set signals_;
     asio::posix::stream_descriptor monitor_, nflog_;
     asio::steady_timer watchdog_;
+    control::Server control_;
     std::chrono::microseconds watchdog_interval_{0};
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::map<std::string, std::uint64_t> drops_;  // NFLOG records by "rule:dir"
     std::string hash_;
     std::string stop_reason_ = "io stopped";
     int exit_code_ = 0;
