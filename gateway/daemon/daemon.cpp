@@ -284,7 +284,7 @@ int run(const Options& opt, policy::Policy initial) {
     }
     std::error_code ec;
     std::filesystem::create_directories(opt.state_dir, ec);
-    auto kernel = open_kernel(initial.gateway.drop_log.group);
+    auto kernel = open_kernel(policy::compile(initial), initial.gateway.drop_log.group);
     if (!kernel) {
         Event("daemon", "refused_to_start", Level::critical).kv("error", kernel.error());
         return 3;

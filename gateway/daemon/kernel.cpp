@@ -1,8 +1,98 @@
-// Temporary: replaced by the adapter over gateway/nft/ once the netlink engine lands.
+// The daemon's adapter over the netlink door: apply, presence check, change events, NFLOG.
 #include "gateway/daemon/kernel.hpp"
 
+#include <netinet/in.h>
+
+#include <fmt/format.h>
+
+#include "gateway/nft/apply.hpp"
+#include "gateway/nft/events.hpp"
+#include "gateway/nft/nflog.hpp"
+#include "gateway/nft/readback.hpp"
+
 namespace modgate::daemon {
-std::expected<std::unique_ptr<Kernel>, std::string> open_kernel(std::uint16_t) {
-    return std::unexpected(std::string("netlink engine not built"));
+namespace {
+
+std::string l4_name(std::uint8_t p) {
+    switch (p) {
+        case IPPROTO_TCP: return "tcp";
+        case IPPROTO_UDP: return "udp";
+        case IPPROTO_ICMP: return "icmp";
+        case IPPROTO_ICMPV6: return "icmpv6";
+        case IPPROTO_IGMP: return "igmp";
+        default: return std::to_string(p);
+    }
 }
+
+class NetlinkKernel final : public Kernel {
+public:
+    NetlinkKernel(std::vector<nft::TableId> ids, nft::ChangeMonitor mon, nft::NflogReader log)
+        : ids_(std::move(ids)), monitor_(std::move(mon)), nflog_(std::move(log)) {}
+
+    std::expected<void, std::string> apply(const ruleset::Ruleset& rs) override {
+        auto r = nft::apply(rs);
+        if (!r) return std::unexpected(r.error().message);
+        return {};
+    }
+
+    bool tables_present(const ruleset::Ruleset& rs) override {
+        auto snap = nft::read_tables(nft::ids_of(rs));
+        return snap && snap->tables.size() == rs.tables.size();
+    }
+
+    int monitor_fd() override { return monitor_.fd(); }
+
+    std::string process_monitor() override {
+        auto changes = monitor_.process_readable();
+        if (!changes) return "change monitor failed: " + changes.error().message;
+        std::string out;
+        for (const auto& c : *changes) {
+            if (c.ours) continue;
+            if (!out.empty()) out += "; ";
+            out += nft::describe(c);
+        }
+        return out;
+    }
+
+    int nflog_fd() override { return nflog_.fd(); }
+
+    void process_nflog(const std::function<void(const DropRecord&)>& on_record) override {
+        auto recs = nflog_.process_readable();
+        if (!recs) return;
+        for (const auto& r : *recs) {
+            DropRecord d;
+            d.prefix = r.prefix;
+            d.in = !r.phys_in_name.empty() ? r.phys_in_name : r.in_name;
+            d.out = !r.phys_out_name.empty() ? r.phys_out_name : r.out_name;
+            switch (r.l3_proto) {
+                case 0x0800: d.proto = r.l4_proto ? l4_name(r.l4_proto) : "ip"; break;
+                case 0x0806: d.proto = "arp"; break;
+                case 0x86dd: d.proto = r.l4_proto ? "ipv6-" + l4_name(r.l4_proto) : "ipv6"; break;
+                default: d.proto = fmt::format("0x{:04x}", r.l3_proto);
+            }
+            d.src = r.src;
+            d.dst = r.dst;
+            d.sport = r.sport;
+            d.dport = r.dport;
+            on_record(d);
+        }
+    }
+
+private:
+    std::vector<nft::TableId> ids_;
+    nft::ChangeMonitor monitor_;
+    nft::NflogReader nflog_;
+};
+
+}  // namespace
+
+std::expected<std::unique_ptr<Kernel>, std::string> open_kernel(const ruleset::Ruleset& rs, std::uint16_t nflog_group) {
+    auto ids = nft::ids_of(rs);
+    auto mon = nft::ChangeMonitor::open(ids);
+    if (!mon) return std::unexpected("nftables change monitor: " + mon.error().message);
+    auto log = nft::NflogReader::open(nflog_group);
+    if (!log) return std::unexpected(fmt::format("NFLOG group {}: {}", nflog_group, log.error().message));
+    return std::make_unique<NetlinkKernel>(std::move(ids), std::move(*mon), std::move(*log));
+}
+
 }  // namespace modgate::daemon

@@ -33,7 +33,8 @@ public:
     virtual void process_nflog(const std::function<void(const DropRecord&)>& on_record) = 0;
 };
 
-// The netlink implementation; NFLOG bound to `nflog_group`.
-std::expected<std::unique_ptr<Kernel>, std::string> open_kernel(std::uint16_t nflog_group);
+// The netlink implementation: watches the tables of `rs` (their names never change), NFLOG
+// bound to `nflog_group`.
+std::expected<std::unique_ptr<Kernel>, std::string> open_kernel(const ruleset::Ruleset& rs, std::uint16_t nflog_group);
 
 }  // namespace modgate::daemon

@@ -100,10 +100,8 @@ Status check_interfaces(const policy::Gateway& g) {
 
 Status set_ports(const policy::Gateway& g, bool up) {
     const char* state = up ? "up" : "down";
-    // Up: the bridge first, then the ports; down: the ports first.
-    std::vector<std::string> order = up ? std::vector<std::string>{g.bridge, g.modality_port, g.network_port}
-                                        : std::vector<std::string>{g.modality_port, g.network_port};
-    for (const auto& i : order)
+    // The bridge itself stays up (routes point at it); without its ports it carries nothing.
+    for (const auto& i : {g.modality_port, g.network_port})
         if (auto s = ip({"link", "set", "dev", i, state}); !s) return s;
     return {};
 }
@@ -128,6 +126,12 @@ Status prepare(const policy::Policy& p) {
     // The gateway owns no address on the bridge and must never answer ARP there.
     if (auto s = write_sysctl("net/ipv4/conf/" + g.bridge + "/arp_ignore", "8"); !s) return s;
     if (auto s = ip({"link", "set", "dev", g.bridge, "address", g.bridge_mac.str()}); !s) return s;
+    // The gateway joins no multicast groups on the clinical segment (no IGMP reports from it),
+    // and the bridge forwards no multicast, so it needs no snooping or querier.
+    if (auto s = ip({"link", "set", "dev", g.bridge, "multicast", "off", "type", "bridge", "mcast_snooping", "0"}); !s)
+        return s;
+    // Routes need the bridge up; with its ports down (first start) it carries nothing yet.
+    if (auto s = ip({"link", "set", "dev", g.bridge, "up"}); !s) return s;
 
     // Desired rules, then routes; stale rules are removed after the new ones exist.
     std::set<std::string> want;

@@ -30,7 +30,7 @@ bool link_up(const std::string& ifname);
 // modalities are removed). Idempotent: reloads call it again.
 Status prepare(const policy::Policy& p);
 
-// Both bridge ports (and the bridge) up or down.
+// Both bridge ports up or down (the bridge itself is brought up by prepare()).
 Status set_ports(const policy::Gateway& g, bool up);
 
 // Reads a sysctl ("net/ipv4/ip_forward"); empty when unreadable.
