@@ -7,7 +7,7 @@ build=(cmake ninja-build g++ pkg-config libnftnl-dev libmnl-dev libboost-program
        libboost-dev libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libsystemd-dev
        libhowardhinnant-date-dev tzdata)
 test=(nftables iproute2 dcmtk orthanc nmap socat tcpdump iperf3 python3 python3-pydicom
-      clang libclang-rt-14-dev dnsmasq procps psmisc openssl util-linux)
+      clang libclang-rt-14-dev dnsmasq procps psmisc openssl util-linux iputils-ping)
 
 missing=()
 for p in "${build[@]}" "${test[@]}"; do
