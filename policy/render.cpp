@@ -111,7 +111,11 @@ std::string render_stmt(Family, const Stmt& s) {
             switch (m.op) {
                 case Op::eq: return fmt::format("{} {}", f, render_value(m.field, m.value));
                 case Op::ne: return fmt::format("{} != {}", f, render_value(m.field, m.value));
-                case Op::range: return fmt::format("{} {}-{}", f, num(m.value), num(m.high));
+                case Op::range:
+                    // nft prints range bounds numerically, except marks, which are always hex.
+                    if (m.field == Field::meta_mark)
+                        return fmt::format("{} {}-{}", f, render_value(m.field, m.value), render_value(m.field, m.high));
+                    return fmt::format("{} {}-{}", f, num(m.value), num(m.high));
                 case Op::any_bit: return fmt::format("{} {}", f, render_value(m.field, m.value));
             }
             return "?";
@@ -124,7 +128,10 @@ std::string render_stmt(Family, const Stmt& s) {
             }
             return fmt::format("{} {}@{}", out, l.negate ? "!= " : "", l.set);
         }
-        std::string operator()(const Counter&) const { return "counter"; }
+        std::string operator()(const Counter& c) const {
+            if (c.packets || c.bytes) return fmt::format("counter packets {} bytes {}", c.packets, c.bytes);
+            return "counter";
+        }
         std::string operator()(const Limit& l) const {
             if (l.burst == 5) return fmt::format("limit rate {}/second", l.rate);
             return fmt::format("limit rate {}/second burst {} packets", l.rate, l.burst);

@@ -70,7 +70,10 @@ struct Lookup {
 };
 
 struct Counter {
-    bool operator==(const Counter&) const = default;
+    // Read back from the kernel only (the compiler leaves them 0); ignored by operator==.
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    bool operator==(const Counter&) const { return true; }
 };
 
 // `limit rate RATE/second burst BURST packets`
