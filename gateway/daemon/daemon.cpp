@@ -3,6 +3,9 @@
 #include "gateway/daemon/daemon.hpp"
 
 #include <csignal>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <filesystem>
 #include <map>
 
@@ -284,6 +287,13 @@ int run(const Options& opt, policy::Policy initial) {
     }
     std::error_code ec;
     std::filesystem::create_directories(opt.state_dir, ec);
+    // One daemon per state directory: a second one would fight the first over the ruleset.
+    int lock = ::open((opt.state_dir + "/modgated.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        Event("daemon", "refused_to_start", Level::critical)
+            .kv("error", fmt::format("another modgated holds {}/modgated.lock", opt.state_dir));
+        return 3;
+    }
     auto kernel = open_kernel(policy::compile(initial), initial.gateway.drop_log.group);
     if (!kernel) {
         Event("daemon", "refused_to_start", Level::critical).kv("error", kernel.error());

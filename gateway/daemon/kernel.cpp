@@ -1,6 +1,7 @@
 // The daemon's adapter over the netlink door: apply, presence check, change events, NFLOG.
 #include "gateway/daemon/kernel.hpp"
 
+#include <cerrno>
 #include <netinet/in.h>
 
 #include <fmt/format.h>
@@ -91,7 +92,11 @@ std::expected<std::unique_ptr<Kernel>, std::string> open_kernel(const ruleset::R
     auto mon = nft::ChangeMonitor::open(ids);
     if (!mon) return std::unexpected("nftables change monitor: " + mon.error().message);
     auto log = nft::NflogReader::open(nflog_group);
-    if (!log) return std::unexpected(fmt::format("NFLOG group {}: {}", nflog_group, log.error().message));
+    if (!log)
+        return std::unexpected(fmt::format("NFLOG group {}: {}{}", nflog_group, log.error().message,
+                                           log.error().code == EPERM ? " (another process holds the group: is a second "
+                                                                       "modgated running in this network namespace?)"
+                                                                     : ""));
     return std::make_unique<NetlinkKernel>(std::move(ids), std::move(*mon), std::move(*log));
 }
 

@@ -38,8 +38,9 @@ gw_start() {
   GW_LOG="$LAB_DIR/log/modgated.log" GW_SOCK="$LAB_DIR/control.sock"
   : "${GW_POLICY:=$LAB_DIR/policy.toml}"
   local mark; mark=$(gw_lines)
-  n gw "$MODGATED" --policy "$GW_POLICY" --control-socket "$GW_SOCK" --state-dir "$LAB_DIR/state" \
-    >>"$GW_LOG" 2>&1 &
+  # `ip netns exec` execs into modgated, so $! is the daemon itself (signals reach it directly).
+  ip netns exec "$(lab_ns gw)" "$MODGATED" --policy "$GW_POLICY" --control-socket "$GW_SOCK" \
+    --state-dir "$LAB_DIR/state" >>"$GW_LOG" 2>&1 &
   GW_PID=$!
   disown "$GW_PID" 2>/dev/null || true
   gw_wait_event "event=started" 10 "$mark" || { echo "modgated did not start:"; tail -20 "$GW_LOG"; return 1; }
@@ -57,10 +58,8 @@ gw_ctl() { "$MODGATECTL" --socket "$GW_SOCK" "$@"; }
 gw_reload() { kill -HUP "$GW_PID"; }
 
 # gw_wait_event REGEX [SECONDS] [FROM_LINE]: wait for an event line after line FROM_LINE.
-gw_wait_event() {
-  local re=$1 secs=${2:-5} from=${3:-0}
-  lab_wait_until "$secs" eval "tail -n +$((from + 1)) '$GW_LOG' | grep -Eq -- '$re'"
-}
+gw_wait_event() { lab_wait_until "${2:-5}" _gw_has_event "$1" "${3:-0}"; }
+_gw_has_event() { tail -n +"$(($2 + 1))" "$GW_LOG" | grep -Eq -- "$1"; }
 # gw_count_events REGEX [FROM_LINE]
 gw_count_events() { tail -n +"$((${2:-0} + 1))" "$GW_LOG" | grep -Ec -- "$1" || true; }
 
