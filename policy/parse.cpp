@@ -673,6 +673,10 @@ private:
 
 }  // namespace
 
+}  // namespace modgate::policy::detail
+
+namespace modgate::policy {
+
 std::optional<Seconds> parse_duration(std::string_view text) {
     if (text.empty()) return std::nullopt;
     long long total = 0;
@@ -709,6 +713,10 @@ std::string format_duration(Seconds s) {
     }
     return out;
 }
+
+}  // namespace modgate::policy
+
+namespace modgate::policy::detail {
 
 bool parse(std::string_view text, const std::string& source, Policy& out, SourceMap& locs, Diagnostics& d) {
     out.source = source;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "policy/diagnostics.hpp"
+#include "policy/duration.hpp"
 #include "policy/model.hpp"
 
 namespace modgate::policy::detail {
@@ -31,8 +32,7 @@ bool parse(std::string_view text, const std::string& source, Policy& out, Source
 // tz_exists tells whether an IANA time zone name is known (the loader looks in the tz database).
 void validate(Policy& p, const SourceMap& locs, Diagnostics& d, bool (*tz_exists)(std::string_view));
 
-// "30s", "15m", "4h", "1h30m", "2d" -> seconds.
-std::optional<Seconds> parse_duration(std::string_view text);
-std::string format_duration(Seconds s);
+using policy::format_duration;
+using policy::parse_duration;
 
 }  // namespace modgate::policy::detail

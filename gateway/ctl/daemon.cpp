@@ -3,6 +3,9 @@
 
 #include "gateway/control/client.hpp"
 #include "gateway/ctl/commands.hpp"
+#include "policy/duration.hpp"
+
+#include <optional>
 
 namespace modgate::ctl {
 namespace {
@@ -57,6 +60,90 @@ int cmd_reload(const Globals& g, const Args& a) {
         return Exit::usage;
     }
     return send(g, {{"cmd", "reload"}});
+}
+
+}  // namespace modgate::ctl
+
+namespace modgate::ctl {
+
+int cmd_window(const Globals& g, const Args& a) {
+    const char* usage =
+        "usage: modgatectl window open MODALITY VENDOR --for DURATION --reason TEXT\n"
+        "       modgatectl window close MODALITY VENDOR [--reason TEXT]\n"
+        "       modgatectl window list [--json]\n\n"
+        "Maintenance windows let one modality reach one vendor. An open window is a kernel set\n"
+        "element with a timeout: it closes on time even if modgated is not running. DURATION is\n"
+        "e.g. 2h, 90m, 1h30m (at most the window's max_duration); the reason (a change or ticket\n"
+        "number) goes into the audit event. Opening needs root or the policy's admin_group or the\n"
+        "window's group.\n";
+    if (a.empty()) {
+        std::fputs(usage, stderr);
+        return Exit::usage;
+    }
+    if (a[0] == "-h" || a[0] == "--help") {
+        std::fputs(usage, stdout);
+        return Exit::ok;
+    }
+    const auto& verb = a[0];
+    if (verb == "list") {
+        control::Fields req{{"cmd", "window-list"}};
+        for (std::size_t i = 1; i < a.size(); ++i) {
+            if (a[i] == "--json") req["json"] = "1";
+            else {
+                std::fputs(usage, stderr);
+                return Exit::usage;
+            }
+        }
+        return send(g, req);
+    }
+    if ((verb != "open" && verb != "close") || a.size() < 3) {
+        std::fputs(usage, stderr);
+        return Exit::usage;
+    }
+    control::Fields req{{"cmd", "window-" + verb}, {"modality", a[1]}, {"vendor", a[2]}};
+    std::optional<std::string> duration, reason;
+    for (std::size_t i = 3; i < a.size(); ++i) {
+        std::string v;
+        auto take = [&](const char* name) {
+            if (a[i] == name && i + 1 < a.size()) {
+                v = a[++i];
+                return true;
+            }
+            std::string eq = std::string(name) + "=";
+            if (a[i].starts_with(eq)) {
+                v = a[i].substr(eq.size());
+                return true;
+            }
+            return false;
+        };
+        if (take("--for")) duration = v;
+        else if (take("--reason")) reason = v;
+        else {
+            std::fprintf(stderr, "modgatectl window: unknown argument '%s'\n", a[i].c_str());
+            return Exit::usage;
+        }
+    }
+    if (verb == "open") {
+        if (!duration) {
+            std::fputs("modgatectl window open: --for DURATION is required (e.g. --for 2h)\n", stderr);
+            return Exit::usage;
+        }
+        if (!reason || reason->find_first_not_of(" \t") == std::string::npos) {
+            std::fputs("modgatectl window open: --reason is required (e.g. --reason \"CHG-1234\")\n", stderr);
+            return Exit::invalid;
+        }
+        auto d = policy::parse_duration(*duration);
+        if (!d || d->count() <= 0) {
+            std::fprintf(stderr, "modgatectl window open: '%s' is not a duration (e.g. 2h, 90m, 1h30m)\n", duration->c_str());
+            return Exit::usage;
+        }
+        req["for"] = std::to_string(d->count());
+    } else if (duration) {
+        std::fputs("modgatectl window close: --for does not apply\n", stderr);
+        return Exit::usage;
+    }
+    if (reason) req["reason"] = *reason;
+    return send(g, req);
 }
 
 }  // namespace modgate::ctl

@@ -15,6 +15,7 @@
 
 #include "gateway/control/server.hpp"
 #include "gateway/daemon/kernel.hpp"
+#include "gateway/daemon/window_manager.hpp"
 #include "gateway/events/events.hpp"
 #include "gateway/host/host.hpp"
 #include "gateway/proxy/tcp_proxy.hpp"
@@ -48,7 +49,11 @@ public:
           monitor_(io_),
           nflog_(io_),
           watchdog_(io_),
-          control_(io_, opt.control_socket) {}
+          control_(io_, opt.control_socket),
+          windows_(io_, opt.state_dir, runtime_) {
+        runtime_.window_match = [this](policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
+                                       std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };
+    }
 
     int run() {
         const auto& p = policy();
@@ -63,6 +68,7 @@ public:
         if (auto e = udp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
         if (auto s = kernel_->apply(rs); !s) return fatal("apply", s.error());
         Event("daemon", "ruleset_applied").kv("policy", p.source).kv("hash", hash_).kv("mode", policy::to_string(p.gateway.mode));
+        windows_.set_policy(runtime_.state(), rs);
         if (auto s = host::set_ports(p.gateway, true); !s) return fatal("ports_up", s.error());
         Event("daemon", "ports_up").kv("bridge", p.gateway.bridge).kv("modality_port", p.gateway.modality_port)
             .kv("network_port", p.gateway.network_port);
@@ -77,6 +83,9 @@ public:
         std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
         if (auto e = control_.listen(); !e.empty()) return fatal("control_socket", e);
         control_.on("status", [this](const control::Fields& f, const control::Caller&) { return status(f); });
+        control_.on("window-open", [this](const control::Fields& f, const control::Caller& c) { return windows_.open(f, c); });
+        control_.on("window-close", [this](const control::Fields& f, const control::Caller& c) { return windows_.close(f, c); });
+        control_.on("window-list", [this](const control::Fields& f, const control::Caller&) { return windows_.list(f); });
         control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
             if (!c.root_or_member(policy().gateway.admin_group))
                 return control::Reply{4, fmt::format("user {} may not reload (root or group '{}' only)", c.user,
@@ -206,8 +215,11 @@ private:
         auto state = std::make_shared<const proxy::PolicyState>(std::move(*r.policy));
         runtime_.set_state(state);
         // Sessions whose flow the new policy no longer allows end now.
-        auto gone = [&state](const proxy::FlowInfo& f) {
-            return !state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port);
+        windows_.set_policy(state, rs);
+        auto gone = [&state, this](const proxy::FlowInfo& f) {
+            if (state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port)) return false;
+            std::shared_ptr<const void> keep;
+            return f.proto != policy::Proto::tcp || !windows_.match(f.client.addr, f.server.addr, f.server.port, keep);
         };
         auto closed = runtime_.close_if(gone, "policy reload") + udp_.close_if(gone, "policy reload");
         Event("daemon", "reload_applied").kv("hash", new_hash).kv("previous", hash_)
@@ -235,10 +247,10 @@ private:
                 "{{\"running\":true,\"uptime_s\":{},\"policy\":{{\"path\":{},\"hash\":{},\"mode\":{}}},"
                 "\"modalities\":[{}],\"proxy\":{{\"accepted\":{},\"refused\":{},\"upstream_failed\":{},"
                 "\"closed\":{},\"live\":{},\"bytes_up\":{},\"bytes_down\":{},\"udp_datagrams\":{}}},"
-                "\"drops_logged\":{{{}}}}}\n",
+                "\"drops_logged\":{{{}}},\"windows\":{}}}\n",
                 uptime, json_string(opt_.policy_path), json_string(hash_), json_string(policy::to_string(p.gateway.mode)),
                 mods, c.accepted, c.refused, c.upstream_failed, c.closed, live, c.bytes_up, c.bytes_down,
-                c.udp_datagrams, drops)};
+                c.udp_datagrams, drops, windows_.status_json())};
         }
         std::string out = fmt::format("modgated: running, up {}s\npolicy:   {} (hash {}), mode {}\nmodalities:\n", uptime,
                                       opt_.policy_path, hash_, policy::to_string(p.gateway.mode));
@@ -266,6 +278,7 @@ private:
     asio::posix::stream_descriptor monitor_, nflog_;
     asio::steady_timer watchdog_;
     control::Server control_;
+    WindowManager windows_;
     std::chrono::microseconds watchdog_interval_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> drops_;  // NFLOG records by "rule:dir"

@@ -27,13 +27,14 @@ ElementWriter::ElementWriter(ElementWriter&&) noexcept = default;
 ElementWriter& ElementWriter::operator=(ElementWriter&&) noexcept = default;
 ElementWriter::~ElementWriter() = default;
 
-Result<void> ElementWriter::send(std::uint16_t type, const TableId& table, const Set& set, const std::vector<Element>& elems) {
+// Appends the messages for `elems` (one kind) to `batch`, each mapped back to its element.
+Result<void> ElementWriter::append(Batch& batch, std::uint16_t type, const TableId& table, const Set& set,
+                                   const std::vector<Element>& elems) {
     if (elems.empty()) return {};
     // No zero segment: the set exists, and nft adds it only when a set is created with elements.
     auto wire = encode_elements(set, elems, false);
     if (!wire) return std::unexpected(wire.error());
     const std::string tname = fmt::format("{} {}", to_string(table.family), table.name);
-    Batch batch(sock_->next_seq(), 0);
     for (std::size_t i = 0; i < wire->size();) {
         auto* nlh = batch.begin(type, nfproto(table.family), type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, {}, 68000);
         std::vector<std::uint32_t> offsets;
@@ -53,17 +54,26 @@ Result<void> ElementWriter::send(std::uint16_t type, const TableId& table, const
         }
         i = next;
     }
+    return {};
+}
+
+Result<void> ElementWriter::replace(const TableId& table, const Set& set, const std::vector<Element>& remove_elems,
+                                    const std::vector<Element>& add_elems) {
+    if (remove_elems.empty() && add_elems.empty()) return {};
+    Batch batch(sock_->next_seq(), 0);
+    if (auto r = append(batch, NFT_MSG_DELSETELEM, table, set, remove_elems); !r) return r;
+    if (auto r = append(batch, NFT_MSG_NEWSETELEM, table, set, add_elems); !r) return r;
     batch.finish(true);
     for (std::size_t i = 0; i <= batch.messages() + 1; ++i) sock_->next_seq();
     return batch.send(*sock_);
 }
 
 Result<void> ElementWriter::add(const TableId& table, const Set& set, const std::vector<Element>& elems) {
-    return send(NFT_MSG_NEWSETELEM, table, set, elems);
+    return replace(table, set, {}, elems);
 }
 
 Result<void> ElementWriter::remove(const TableId& table, const Set& set, const std::vector<Element>& elems) {
-    return send(NFT_MSG_DELSETELEM, table, set, elems);
+    return replace(table, set, elems, {});
 }
 
 Result<Set> ElementWriter::definition(const TableId& table, const std::string& set) {

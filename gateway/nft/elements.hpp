@@ -12,6 +12,7 @@
 namespace modgate::nft {
 
 class Socket;
+class Batch;
 
 class ElementWriter {
 public:
@@ -25,13 +26,18 @@ public:
     Result<void> add(const TableId& table, const ruleset::Set& set, const std::vector<ruleset::Element>& elems);
     Result<void> remove(const TableId& table, const ruleset::Set& set, const std::vector<ruleset::Element>& elems);
 
+    // Deletes then adds, in one transaction: how a window's element gets a new timeout without a
+    // moment in which it is absent. A missing element to delete fails the whole batch (ENOENT).
+    Result<void> replace(const TableId& table, const ruleset::Set& set, const std::vector<ruleset::Element>& remove,
+                         const std::vector<ruleset::Element>& add);
+
     // The definition of a set in the kernel (no elements), when the caller has no model at hand.
     Result<ruleset::Set> definition(const TableId& table, const std::string& set);
 
 private:
     ElementWriter() = default;
-    Result<void> send(std::uint16_t type, const TableId& table, const ruleset::Set& set,
-                      const std::vector<ruleset::Element>& elems);
+    Result<void> append(Batch& batch, std::uint16_t type, const TableId& table, const ruleset::Set& set,
+                        const std::vector<ruleset::Element>& elems);
     std::unique_ptr<Socket> sock_;
 };
 

@@ -29,6 +29,7 @@ struct FlowInfo {
     Endpoint server;  // its original destination
     std::shared_ptr<const PolicyState> state;  // keeps `match` valid across reloads
     policy::FlowMatch match;
+    std::shared_ptr<const void> keepalive;     // keeps a window flow's synthetic allow valid
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -55,6 +56,12 @@ public:
     void set_state(std::shared_ptr<const PolicyState> s) { state_ = std::move(s); }
 
     std::uint64_t next_id() { return ++last_id_; }
+
+    // Flows the kernel diverted because a maintenance window is open (no allow names them):
+    // the window manager's answer, when one is installed.
+    std::function<std::optional<policy::FlowMatch>(policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
+                                                   std::shared_ptr<const void>& keepalive)>
+        window_match;
 
     void add(const std::shared_ptr<Session>& s);
     // Live sessions of a modality (by address) or with a peer address, for connection caps.

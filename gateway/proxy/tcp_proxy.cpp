@@ -55,7 +55,8 @@ void TcpProxy::on_accept(tcp::socket sock) {
         reset_close(sock.release());
     };
     auto m = flow.state->index.match(flow.client.addr, flow.server.addr, policy::Proto::tcp, flow.server.port);
-    if (!m) return refuse("no allow matches");  // e.g. a flow removed by a reload in flight
+    if (!m && rt_.window_match) m = rt_.window_match(flow.client.addr, flow.server.addr, flow.server.port, flow.keepalive);
+    if (!m) return refuse("no allow matches");  // e.g. a flow removed by a reload, or a window that just closed
     flow.match = *m;
 
     const auto& p = flow.state->policy;

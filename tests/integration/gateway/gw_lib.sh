@@ -36,6 +36,7 @@ gw_policy() { GW_POLICY="$LAB_DIR/policy.toml"; cp "$1" "$GW_POLICY"; }
 # gw_start: start modgated in the gateway namespace and wait until it has raised the ports.
 gw_start() {
   GW_LOG="$LAB_DIR/log/modgated.log" GW_SOCK="$LAB_DIR/control.sock"
+  chmod 755 "$LAB_DIR"  # anyone may ask for status; the daemon checks who may change state
   : "${GW_POLICY:=$LAB_DIR/policy.toml}"
   local mark; mark=$(gw_lines)
   # `ip netns exec` execs into modgated, so $! is the daemon itself (signals reach it directly).

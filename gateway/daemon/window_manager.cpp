@@ -1,0 +1,472 @@
+// The daemon's maintenance windows: transitions become kernel set elements (one small
+// transaction each), audit events and a state file; the proxy asks here about window flows.
+#include "gateway/daemon/window_manager.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "gateway/events/events.hpp"
+#include "gateway/nft/readback.hpp"
+#include "gateway/windows/restore.hpp"
+#include "gateway/windows/state_file.hpp"
+#include "policy/compile.hpp"
+#include "policy/render.hpp"
+
+namespace modgate::daemon {
+
+using events::Event;
+using events::Level;
+using windows::Time;
+
+namespace {
+
+const nft::TableId inet_table{ruleset::Family::inet, policy::names::table};
+constexpr const char* in_set_name = "window_in_tcp";
+
+std::string key_text(const ruleset::Set& def, const ruleset::Element& e) {
+    std::string out;
+    for (std::size_t i = 0; i < e.key.size() && i < def.key.size(); ++i)
+        out += (i ? " . " : "") + ruleset::render_key_value(def.key[i], e.key[i]);
+    return out;
+}
+
+ruleset::Value addr_value(const policy::Cidr& c) {
+    return c.is_host() ? ruleset::Value{c.addr} : ruleset::Value{c};
+}
+
+std::string window_name(const std::string& m, const std::string& v) { return m + "/" + v; }
+
+}  // namespace
+
+WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt)
+    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io) {}
+
+Time WindowManager::now() const { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
+
+std::vector<policy::Cidr> WindowManager::addresses_of(const policy::Vendor& v) const {
+    std::vector<policy::Cidr> out;
+    for (const auto& h : v.hosts)
+        if (h.address) out.push_back(*h.address);
+    if (auto it = resolved_.find(v.name); it != resolved_.end())
+        for (auto a : it->second) out.push_back(policy::Cidr{a, 32});
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    // A host inside a network already listed adds nothing (and the kernel refuses overlaps).
+    std::erase_if(out, [&](const policy::Cidr& c) {
+        return std::any_of(out.begin(), out.end(), [&](const policy::Cidr& o) { return o != c && o.contains(c); });
+    });
+    return out;
+}
+
+void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, const ruleset::Ruleset& compiled) {
+    state_ = std::move(state);
+    if (const auto* t = compiled.find(ruleset::Family::inet, policy::names::table)) {
+        if (const auto* s = t->find_set(policy::names::window_set)) out_def_ = *s;
+        if (const auto* s = t->find_set(in_set_name)) in_def_ = *s;
+        out_def_.elements.clear();
+        in_def_.elements.clear();
+    }
+    if (!writer_) {
+        auto w = nft::ElementWriter::open();
+        if (!w) {
+            Event("windows", "element_writer_failed", Level::critical).kv("error", w.error().message);
+        } else {
+            writer_.emplace(std::move(*w));
+        }
+    }
+    auto fresh = windows::WindowSet::make(state_->policy);
+    if (!fresh) {
+        Event("windows", "windows_unavailable", Level::critical).kv("error", fresh.error());
+        return;
+    }
+    std::vector<windows::Record> records;
+    if (set_) {
+        records = windows::snapshot(*set_);  // a reload: carry the state over
+    } else {
+        // First start: the state file, and what the kernel still holds from before.
+        std::ifstream in(state_dir_ + "/windows.state");
+        if (in) {
+            std::stringstream ss;
+            ss << in.rdbuf();
+            auto parsed = windows::parse_state(ss.str());
+            if (parsed) {
+                records = std::move(*parsed);
+            } else {
+                Event("windows", "state_file_damaged", Level::critical)
+                    .kv("file", state_dir_ + "/windows.state").kv("error", parsed.error())
+                    .kv("action", "no window restored");
+            }
+        }
+        if (auto snap = nft::read_tables({inet_table})) {
+            if (const auto* lt = snap->find(inet_table)) {
+                for (const auto& s : lt->table.sets) {
+                    auto* have = s.name == policy::names::window_set ? &have_out_ : s.name == in_set_name ? &have_in_ : nullptr;
+                    if (!have) continue;
+                    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch()).count();
+                    for (const auto& e : s.elements)
+                        (*have)[key_text(s, e)] = Held{e, now_ms + static_cast<std::int64_t>(e.expires_ms)};
+                }
+            }
+        }
+    }
+    set_ = std::move(*fresh);
+    auto result = windows::restore(*set_, records, now());
+    for (const auto& n : result.notes)
+        Event("windows", "window_restore", n.outcome == windows::Outcome::restored ? Level::info : Level::warning)
+            .kv("modality", n.modality).kv("vendor", n.vendor).kv("record", n.record)
+            .kv("outcome", windows::to_string(n.outcome)).kv("detail", n.detail);
+    rebuild_flows();
+    apply(result.transitions);
+    // Scheduled slots running now (or missed while the daemon was down) open at once.
+    apply(set_->tick(now()));
+    schedule_tick();
+}
+
+void WindowManager::set_resolved(const std::string& vendor, std::vector<policy::Ipv4> addrs) {
+    std::sort(addrs.begin(), addrs.end());
+    if (resolved_[vendor] == addrs) return;
+    resolved_[vendor] = std::move(addrs);
+    rebuild_flows();
+    reconcile();
+}
+
+void WindowManager::rebuild_flows() {
+    auto f = std::make_shared<VendorFlows>();
+    f->state = state_;
+    const auto& p = state_->policy;
+    for (const auto& w : p.maintenance) {
+        const auto* m = p.find_modality(w.modality);
+        const auto* v = p.find_vendor(w.vendor);
+        if (!m || !v) continue;
+        VendorFlows::Entry e;
+        e.modality = w.modality;
+        e.vendor = w.vendor;
+        e.modality_ptr = m;
+        e.cut_sessions = w.cut_sessions;
+        e.addresses = addresses_of(*v);
+        e.out.name = fmt::format("{}->{}:window", w.modality, w.vendor);
+        e.out.modality = w.modality;
+        e.out.peer = w.vendor;
+        e.out.service = v->tls_sni.empty() ? policy::Service::tcp : policy::Service::tls;
+        e.out.tls_sni = v->tls_sni;
+        for (auto port : v->ports) e.out.ports.push_back({policy::Proto::tcp, port});
+        e.in.name = fmt::format("{}->{}:window", w.vendor, w.modality);
+        e.in.modality = w.modality;
+        e.in.peer = w.vendor;
+        e.in.direction = policy::Direction::inbound;
+        e.in.service = policy::Service::tcp;
+        e.in.ports = w.inbound;
+        e.peer.name = w.vendor;
+        f->entries.push_back(std::move(e));
+    }
+    flows_ = std::move(f);
+}
+
+std::optional<policy::FlowMatch> WindowManager::match(policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
+                                                      std::shared_ptr<const void>& keepalive) const {
+    if (!flows_ || !set_) return std::nullopt;
+    auto in_any = [](const std::vector<policy::Cidr>& nets, policy::Ipv4 a) {
+        return std::any_of(nets.begin(), nets.end(), [&](const policy::Cidr& c) { return c.contains(a); });
+    };
+    auto has_port = [](const policy::Allow& a, std::uint16_t p) {
+        return std::any_of(a.ports.begin(), a.ports.end(), [&](const policy::PortSpec& s) { return s.port == p; });
+    };
+    auto t = now();
+    for (const auto& e : flows_->entries) {
+        const auto* w = set_->find(e.modality, e.vendor);
+        if (!w || !w->is_open() || w->state().open->ends_at <= t) continue;
+        const auto mip = e.modality_ptr->ip.addr;
+        if (src == mip && in_any(e.addresses, dst) && has_port(e.out, port)) {
+            keepalive = flows_;
+            return policy::FlowMatch{&e.out, e.modality_ptr, &e.peer, policy::Direction::outbound};
+        }
+        if (dst == mip && in_any(e.addresses, src) && has_port(e.in, port)) {
+            keepalive = flows_;
+            return policy::FlowMatch{&e.in, e.modality_ptr, &e.peer, policy::Direction::inbound};
+        }
+    }
+    return std::nullopt;
+}
+
+void WindowManager::schedule_tick() {
+    if (!set_) return;
+    auto t = now();
+    auto next = set_->next_deadline(t);
+    auto wait = next ? std::clamp<std::chrono::seconds>(*next - t, std::chrono::seconds(0), std::chrono::seconds(3600))
+                     : std::chrono::seconds(3600);
+    timer_.expires_after(wait);
+    timer_.async_wait([this](const error_code& ec) {
+        if (!ec) tick();
+    });
+}
+
+void WindowManager::tick() {
+    apply(set_->tick(now()));
+    schedule_tick();
+}
+
+void WindowManager::audit(const windows::Transition& t) {
+    Event e("windows", fmt::format("window_{}", windows::to_string(t.action)));
+    e.kv("modality", t.modality).kv("vendor", t.vendor).kv("cause", windows::to_string(t.cause))
+        .kv("at", windows::format_time(t.at));
+    if (t.action != windows::Action::close)
+        e.kv("opened_at", windows::format_time(t.opened_at)).kv("ends_at", windows::format_time(t.ends_at))
+            .kv("timeout", windows::format_duration(t.timeout()));
+    if (t.who) e.kv("uid", static_cast<std::uint64_t>(t.who->uid)).kv("user", t.who->user);
+    if (!t.reason.empty()) e.kv("reason", t.reason);
+    if (t.capped) e.kv("capped", true);
+}
+
+void WindowManager::apply(const std::vector<windows::Transition>& ts) {
+    if (ts.empty()) return;
+    for (const auto& t : ts) {
+        audit(t);
+        if (t.action != windows::Action::close) continue;
+        const auto* w = [&]() -> const VendorFlows::Entry* {
+            for (const auto& e : flows_->entries)
+                if (e.modality == t.modality && e.vendor == t.vendor) return &e;
+            return nullptr;
+        }();
+        if (!w || !w->cut_sessions) continue;
+        auto out = w->out.name, in = w->in.name;
+        auto n = rt_.close_if([&](const proxy::FlowInfo& f) { return f.match.allow && (f.match.allow->name == out || f.match.allow->name == in); },
+                              "maintenance window closed");
+        if (n) Event("windows", "sessions_cut").kv("modality", t.modality).kv("vendor", t.vendor).kv("sessions", static_cast<std::uint64_t>(n));
+    }
+    reconcile();
+    persist();
+}
+
+// Makes the kernel's window elements match the open windows: what should be there with its
+// remaining time; what should not, removed. One transaction per set.
+void WindowManager::reconcile() {
+    if (!writer_ || !set_ || out_def_.name.empty()) return;
+    auto t = now();
+    struct Want {
+        std::map<std::string, ruleset::Element> out, in;
+    } want;
+    const auto& p = state_->policy;
+    for (const auto& w : set_->windows()) {
+        if (!w.is_open()) continue;
+        const auto& o = *w.state().open;
+        if (o.ends_at <= t) continue;
+        const auto* m = p.find_modality(w.modality());
+        const auto* v = p.find_vendor(w.vendor());
+        const auto* mt = [&]() -> const policy::Maintenance* {
+            for (const auto& x : p.maintenance)
+                if (x.modality == w.modality() && x.vendor == w.vendor()) return &x;
+            return nullptr;
+        }();
+        if (!m || !v || !mt) continue;
+        auto timeout_ms = static_cast<std::uint64_t>(std::chrono::milliseconds(o.ends_at - t).count());
+        ruleset::Origin origin{fmt::format("maintenance window {}", window_name(w.modality(), w.vendor())), mt->loc.line,
+                               mt->loc.col};
+        auto add = [&](std::map<std::string, ruleset::Element>& into, const ruleset::Set& def, const policy::Cidr& a,
+                       std::uint16_t port) {
+            ruleset::Element e;
+            e.key = {ruleset::Value{m->ip.addr}, addr_value(a), ruleset::Value{std::uint64_t{port}}};
+            e.timeout_ms = timeout_ms;
+            e.origin = origin;
+            auto k = key_text(def, e);
+            auto it = into.find(k);
+            if (it == into.end() || it->second.timeout_ms < timeout_ms) into[k] = e;
+        };
+        for (const auto& a : addresses_of(*v)) {
+            for (auto port : v->ports) add(want.out, out_def_, a, port);
+            for (const auto& ps : mt->inbound) add(want.in, in_def_, a, ps.port);
+        }
+    }
+    const std::int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto sync = [&](std::map<std::string, Held>& have, const std::map<std::string, ruleset::Element>& wanted,
+                    const ruleset::Set& def) {
+        auto end_of = [&](const ruleset::Element& e) { return now_ms + static_cast<std::int64_t>(e.timeout_ms); };
+        // Kernel timeouts drift by milliseconds; only a real change of end is re-sent.
+        auto same_end = [](std::int64_t a, std::int64_t b) { return std::llabs(a - b) < 2000; };
+        std::vector<ruleset::Element> removes, adds;
+        for (const auto& [k, h] : have) {
+            if (h.end_ms <= now_ms - 1000) continue;  // timed out in the kernel already
+            auto it = wanted.find(k);
+            if (it == wanted.end() || !same_end(end_of(it->second), h.end_ms)) {
+                auto e = h.element;
+                e.expires_ms = 0;
+                removes.push_back(e);
+            }
+        }
+        for (const auto& [k, e] : wanted) {
+            auto it = have.find(k);
+            if (it == have.end() || it->second.end_ms <= now_ms - 1000 || !same_end(end_of(e), it->second.end_ms))
+                adds.push_back(e);
+        }
+        if (!removes.empty() || !adds.empty()) {
+            auto r = writer_->replace(inet_table, def, removes, adds);
+            if (!r && r.error().code == ENOENT) {
+                // Something to remove had just timed out in the kernel: remove only what is left.
+                std::vector<ruleset::Element> still;
+                if (auto snap = nft::read_tables({inet_table}))
+                    if (const auto* lt = snap->find(inet_table))
+                        if (const auto* s = lt->table.find_set(def.name))
+                            for (const auto& e : removes)
+                                for (const auto& k : s->elements)
+                                    if (k.key == e.key) still.push_back(e);
+                r = writer_->replace(inet_table, def, still, adds);
+            }
+            if (!r) {
+                Event("windows", "kernel_update_failed", Level::critical).kv("set", def.name).kv("error", r.error().message);
+                return;
+            }
+        }
+        std::map<std::string, Held> next;
+        for (const auto& [k, e] : wanted) {
+            auto it = have.find(k);
+            bool kept = it != have.end() && std::find_if(adds.begin(), adds.end(), [&](const ruleset::Element& a) {
+                                                return a.key == e.key;
+                                            }) == adds.end();
+            next[k] = kept ? it->second : Held{e, end_of(e)};
+        }
+        have = std::move(next);
+    };
+    sync(have_out_, want.out, out_def_);
+    if (!in_def_.name.empty()) sync(have_in_, want.in, in_def_);
+}
+
+void WindowManager::persist() {
+    if (!set_) return;
+    auto text = windows::format_state(windows::snapshot(*set_));
+    auto path = state_dir_ + "/windows.state";
+    auto tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+        Event("windows", "state_file_write_failed", Level::error).kv("file", path).kv("error", std::strerror(errno));
+}
+
+namespace {
+
+std::string remaining(Time ends, Time now) { return ends > now ? windows::format_duration(ends - now) : "0s"; }
+
+}  // namespace
+
+control::Reply WindowManager::open(const control::Fields& f, const control::Caller& c) {
+    auto get = [&](const char* k) { auto it = f.find(k); return it == f.end() ? std::string{} : it->second; };
+    auto m = get("modality"), v = get("vendor"), reason = get("reason");
+    const auto& p = state_->policy;
+    auto refuse = [&](int code, std::string msg) {
+        Event("windows", "window_refused", Level::warning)
+            .kv("modality", m).kv("vendor", v).kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user)
+            .kv("reason", reason).kv("why", msg);
+        return control::Reply{code, std::move(msg), {}};
+    };
+    if (!p.find_modality(m)) return refuse(1, fmt::format("unknown modality '{}'", m));
+    if (!p.find_vendor(v)) return refuse(1, fmt::format("unknown vendor '{}'", v));
+    auto* w = set_ ? set_->find(m, v) : nullptr;
+    const policy::Maintenance* mt = nullptr;
+    for (const auto& x : p.maintenance)
+        if (x.modality == m && x.vendor == v) mt = &x;
+    if (!w || !mt) return refuse(1, fmt::format("the policy has no [[maintenance]] window for {} and {}", m, v));
+    const auto& group = mt->group;
+    if (!c.root_or_member(p.gateway.admin_group) && !c.root_or_member(group))
+        return refuse(4, fmt::format("user {} may not open this window (root, group '{}'{} only)", c.user,
+                                     p.gateway.admin_group, group.empty() ? "" : " or '" + group + "'"));
+    long long secs = 0;
+    try {
+        secs = std::stoll(get("for"));
+    } catch (...) {
+        return refuse(2, "missing or bad duration");
+    }
+    auto t = now();
+    auto r = w->open(t, std::chrono::seconds(secs), windows::Who{c.uid, c.user}, reason);
+    if (!r) return refuse(1, r.error());
+    apply(*r);
+    const auto& o = *w->state().open;
+    return {0, {}, fmt::format("window {} open until {} ({} left){}\n", window_name(m, v), windows::format_time(o.ends_at),
+                               remaining(o.ends_at, t),
+                               std::any_of(r->begin(), r->end(), [](auto& x) { return x.capped; })
+                                   ? fmt::format(", capped at max_duration {}", windows::format_duration(w->max_duration()))
+                                   : "")};
+}
+
+control::Reply WindowManager::close(const control::Fields& f, const control::Caller& c) {
+    auto get = [&](const char* k) { auto it = f.find(k); return it == f.end() ? std::string{} : it->second; };
+    auto m = get("modality"), v = get("vendor"), reason = get("reason");
+    const auto& p = state_->policy;
+    if (!p.find_modality(m)) return {1, fmt::format("unknown modality '{}'", m), {}};
+    if (!p.find_vendor(v)) return {1, fmt::format("unknown vendor '{}'", v), {}};
+    auto* w = set_ ? set_->find(m, v) : nullptr;
+    const policy::Maintenance* mt = nullptr;
+    for (const auto& x : p.maintenance)
+        if (x.modality == m && x.vendor == v) mt = &x;
+    if (!w || !mt) return {1, fmt::format("the policy has no [[maintenance]] window for {} and {}", m, v), {}};
+    if (!c.root_or_member(p.gateway.admin_group) && !c.root_or_member(mt->group)) {
+        Event("windows", "window_refused", Level::warning)
+            .kv("modality", m).kv("vendor", v).kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user)
+            .kv("why", "not authorised to close");
+        return {4, fmt::format("user {} may not close this window", c.user), {}};
+    }
+    bool was_open = w->is_open();
+    apply(w->close(now(), windows::Who{c.uid, c.user}, reason));
+    return {0, {}, fmt::format("window {} {}\n", window_name(m, v), was_open ? "closed" : "was not open")};
+}
+
+control::Reply WindowManager::list(const control::Fields& f) {
+    if (!set_) return {3, "windows unavailable", {}};
+    auto t = now();
+    bool json = f.contains("json");
+    std::string out = json ? "[" : "";
+    bool first = true;
+    for (const auto& w : set_->windows()) {
+        const auto& s = w.state();
+        auto next = w.schedule().next_start_after(t);
+        if (json) {
+            out += fmt::format("{}{{\"modality\":{},\"vendor\":{},\"open\":{}", first ? "" : ",", control::json_string(w.modality()),
+                               control::json_string(w.vendor()), w.is_open() ? "true" : "false");
+            if (s.open)
+                out += fmt::format(",\"opened_at\":{},\"ends_at\":{},\"remaining_s\":{},\"source\":{},\"user\":{},\"reason\":{}",
+                                   control::json_string(windows::format_time(s.open->opened_at)),
+                                   control::json_string(windows::format_time(s.open->ends_at)),
+                                   s.open->ends_at > t ? (s.open->ends_at - t).count() : 0,
+                                   control::json_string(windows::to_string(s.open->source)),
+                                   control::json_string(s.open->who ? s.open->who->user : ""), control::json_string(s.open->reason));
+            if (next) out += fmt::format(",\"next_scheduled\":{}", control::json_string(windows::format_time(next->start)));
+            out += "}";
+        } else {
+            if (s.open)
+                out += fmt::format("{:<32} open   since {}  until {}  ({} left)  {}  by {}: {}\n", window_name(w.modality(), w.vendor()),
+                                   windows::format_time(s.open->opened_at), windows::format_time(s.open->ends_at),
+                                   remaining(s.open->ends_at, t), windows::to_string(s.open->source),
+                                   s.open->who ? s.open->who->user : "schedule", s.open->reason);
+            else
+                out += fmt::format("{:<32} closed{}{}\n", window_name(w.modality(), w.vendor()),
+                                   next ? "  next scheduled " + windows::format_time(next->start) : std::string{},
+                                   s.hold ? "  (held closed by " + s.hold->who.user + ")" : std::string{});
+        }
+        first = false;
+    }
+    if (json) out += "]\n";
+    else if (first) out = "no maintenance windows in the policy\n";
+    return {0, {}, out};
+}
+
+std::string WindowManager::status_json() const {
+    std::string out = "[";
+    if (!set_) return "[]";
+    bool first = true;
+    for (const auto& w : set_->windows()) {
+        out += fmt::format("{}{{\"modality\":{},\"vendor\":{},\"open\":{}}}", first ? "" : ",", control::json_string(w.modality()),
+                           control::json_string(w.vendor()), w.is_open() ? "true" : "false");
+        first = false;
+    }
+    return out + "]";
+}
+
+}  // namespace modgate::daemon

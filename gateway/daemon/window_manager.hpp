@@ -1,0 +1,91 @@
+// Maintenance windows in the running daemon: the pure window logic (gateway/windows/) driven by
+// a timer, the control socket and the resolver, turned into kernel set elements whose timeouts
+// close each window on time even if modgated dies, persisted in the state directory.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/control/protocol.hpp"
+#include "gateway/control/server.hpp"
+#include "gateway/nft/elements.hpp"
+#include "gateway/proxy/asio.hpp"
+#include "gateway/proxy/runtime.hpp"
+#include "gateway/windows/window_set.hpp"
+#include "policy/model.hpp"
+#include "policy/ruleset.hpp"
+
+namespace modgate::daemon {
+
+// Synthetic allows and peers for flows to and from vendors, so the proxy can treat a window
+// flow like any other. Rebuilt whenever the policy or a vendor's addresses change; sessions keep
+// the version they started with.
+struct VendorFlows {
+    struct Entry {
+        std::string modality, vendor;
+        const policy::Modality* modality_ptr = nullptr;
+        policy::Allow out, in;  // out: modality -> vendor ports; in: vendor -> modality inbound_ports
+        policy::Peer peer;      // the vendor, as a peer (address unused)
+        std::vector<policy::Cidr> addresses;
+        bool cut_sessions = true;
+    };
+    std::shared_ptr<const proxy::PolicyState> state;  // keeps modality_ptr valid
+    std::vector<Entry> entries;
+};
+
+class WindowManager {
+public:
+    WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt);
+
+    // Binds to a (new) policy: window state carries over under the restore rules. On the first
+    // call it restores the state file and reconciles the kernel's window elements with it.
+    void set_policy(std::shared_ptr<const proxy::PolicyState> state, const ruleset::Ruleset& compiled);
+
+    // Resolved addresses of a vendor's host names (fixed addresses come from the policy).
+    void set_resolved(const std::string& vendor, std::vector<policy::Ipv4> addrs);
+
+    control::Reply open(const control::Fields& f, const control::Caller& c);
+    control::Reply close(const control::Fields& f, const control::Caller& c);
+    control::Reply list(const control::Fields& f);
+    std::string status_json() const;
+
+    // A flow the kernel diverted because a window is open: its synthetic match, if a window of
+    // that modality and vendor is open now.
+    std::optional<policy::FlowMatch> match(policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
+                                           std::shared_ptr<const void>& keepalive) const;
+
+private:
+    void schedule_tick();
+    void tick();
+    void apply(const std::vector<windows::Transition>& ts);
+    void audit(const windows::Transition& t);
+    void reconcile();
+    void persist();
+    void rebuild_flows();
+    windows::Time now() const;
+    std::vector<policy::Cidr> addresses_of(const policy::Vendor& v) const;
+
+    asio::io_context& io_;
+    std::string state_dir_;
+    proxy::Runtime& rt_;
+    asio::steady_timer timer_;
+    std::shared_ptr<const proxy::PolicyState> state_;
+    std::optional<windows::WindowSet> set_;
+    std::optional<nft::ElementWriter> writer_;
+    ruleset::Set out_def_, in_def_;  // the window sets' definitions, from the compiled ruleset
+    // What the kernel holds (as far as we know): element key text -> element and its end.
+    struct Held {
+        ruleset::Element element;
+        std::int64_t end_ms = 0;  // since the epoch
+    };
+    std::map<std::string, Held> have_out_, have_in_;
+    std::map<std::string, std::vector<policy::Ipv4>> resolved_;
+    std::shared_ptr<const VendorFlows> flows_;
+    bool restored_ = false;
+};
+
+}  // namespace modgate::daemon
