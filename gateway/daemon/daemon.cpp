@@ -18,6 +18,7 @@
 #include "gateway/daemon/window_manager.hpp"
 #include "gateway/events/events.hpp"
 #include "gateway/host/host.hpp"
+#include "gateway/proxy/dicom_session.hpp"
 #include "gateway/proxy/tcp_proxy.hpp"
 #include "gateway/proxy/udp_proxy.hpp"
 #include "policy/compile.hpp"
@@ -51,6 +52,10 @@ public:
           watchdog_(io_),
           control_(io_, opt.control_socket),
           windows_(io_, opt.state_dir, runtime_) {
+        tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
+                                                        proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
+            return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
+        });
         runtime_.window_match = [this](policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
                                        std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };
     }
@@ -279,6 +284,7 @@ private:
     asio::steady_timer watchdog_;
     control::Server control_;
     WindowManager windows_;
+    proxy::DicomCounts dicom_counts_;
     std::chrono::microseconds watchdog_interval_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> drops_;  // NFLOG records by "rule:dir"
