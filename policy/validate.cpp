@@ -27,6 +27,7 @@ public:
         overlaps();
         maintenance();
         unused();
+        sinks();
     }
 
 private:
@@ -314,6 +315,19 @@ private:
                                      fmt::format("add router = \"...\" to modality '{}'", m->name));
                             break;
                         }
+        }
+    }
+
+    // Only stderr (journald) and file sinks in logfmt exist in this version; say so rather than
+    // silently dropping what the operator asked for.
+    void sinks() {
+        for (const auto& sk : p_.logging.sinks) {
+            if (sk.type == SinkType::syslog || sk.type == SinkType::journald)
+                d_.warning(sk.loc, fmt::format("[[logging.sink]]: type \"{}\" is not available in this version; events go to stderr (journald)",
+                                               sk.type == SinkType::syslog ? "syslog" : "journald"),
+                           "use type = \"file\" or \"stderr\" for now");
+            else if (sk.format != SinkFormat::logfmt)
+                d_.warning(sk.loc, "[[logging.sink]]: only format \"logfmt\" is available in this version; this sink writes logfmt");
         }
     }
 

@@ -299,7 +299,14 @@ public:
 }  // namespace
 
 int run(const Options& opt, policy::Policy initial) {
-    events::init(opt.event_file);
+    // Events always go to stderr (journald); a file sink (or --event-file) adds a copy.
+    std::string event_file = opt.event_file;
+    for (const auto& sk : initial.logging.sinks)
+        if (sk.type == policy::SinkType::file && event_file.empty()) event_file = sk.target;
+    events::init(event_file, initial.logging.level == "debug" || initial.logging.level == "trace" ? Level::debug
+                             : initial.logging.level == "warning"                                ? Level::warning
+                             : initial.logging.level == "error"                                  ? Level::error
+                                                                                                  : Level::info);
     if (auto s = host::check_interfaces(initial.gateway); !s) {
         Event("daemon", "refused_to_start", Level::critical).kv("error", s.error());
         return 3;
