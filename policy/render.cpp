@@ -128,9 +128,9 @@ std::string render_stmt(Family, const Stmt& s) {
             }
             return fmt::format("{} {}@{}", out, l.negate ? "!= " : "", l.set);
         }
+        // As `nft list` prints it: the compiler's counters start at zero, read-back fills them.
         std::string operator()(const Counter& c) const {
-            if (c.packets || c.bytes) return fmt::format("counter packets {} bytes {}", c.packets, c.bytes);
-            return "counter";
+            return fmt::format("counter packets {} bytes {}", c.packets, c.bytes);
         }
         std::string operator()(const Limit& l) const {
             if (l.burst == 5) return fmt::format("limit rate {}/second", l.rate);
