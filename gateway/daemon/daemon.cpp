@@ -20,6 +20,7 @@
 #include "gateway/host/host.hpp"
 #include "gateway/proxy/dicom_session.hpp"
 #include "gateway/proxy/tcp_proxy.hpp"
+#include "gateway/proxy/tls_session.hpp"
 #include "gateway/proxy/udp_proxy.hpp"
 #include "policy/compile.hpp"
 #include "policy/load.hpp"
@@ -55,6 +56,10 @@ public:
         tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
                                                         proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
             return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
+        });
+        tcp_.set_handler(policy::Service::tls, [](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
+                                                  proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
+            return std::make_shared<proxy::TlsSession>(io, std::move(s), std::move(f), rt);
         });
         runtime_.window_match = [this](policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
                                        std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };

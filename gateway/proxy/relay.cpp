@@ -10,8 +10,10 @@ namespace {
 constexpr std::size_t buffer_size = 64 * 1024;
 }
 
-Relay::Relay(asio::io_context& io, tcp::socket client, FlowInfo flow, Runtime& rt, RelayOptions opt)
-    : io_(io), client_(std::move(client)), upstream_(io), flow_(std::move(flow)), rt_(rt), opt_(opt), idle_(io) {
+Relay::Relay(asio::io_context& io, tcp::socket client, FlowInfo flow, Runtime& rt, RelayOptions opt,
+             std::vector<char> preface)
+    : io_(io), client_(std::move(client)), upstream_(io), flow_(std::move(flow)), rt_(rt), opt_(opt), idle_(io),
+      preface_(std::move(preface)) {
     buf_[0].resize(buffer_size);
     buf_[1].resize(buffer_size);
 }
@@ -37,8 +39,20 @@ void Relay::on_connected(const error_code& ec, tcp::socket up) {
     }
     upstream_ = std::move(up);
     arm_idle();
-    pump(0);
-    pump(1);
+    if (preface_.empty()) {
+        pump(0);
+        pump(1);
+        return;
+    }
+    bytes_[0] += preface_.size();
+    auto self = shared_from_this();
+    asio::async_write(upstream_, asio::buffer(preface_), [self](const error_code& wec, std::size_t) {
+        if (self->done_) return;
+        if (wec) return self->finish("server error");
+        self->preface_.clear();
+        self->pump(0);
+        self->pump(1);
+    });
 }
 
 // dir 0: client -> upstream, dir 1: upstream -> client.

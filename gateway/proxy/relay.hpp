@@ -18,7 +18,10 @@ struct RelayOptions {
 
 class Relay : public Session, public std::enable_shared_from_this<Relay> {
 public:
-    Relay(asio::io_context& io, tcp::socket client, FlowInfo flow, Runtime& rt, RelayOptions opt);
+    // `preface`: bytes already read from the client (a checked TLS ClientHello) that go upstream
+    // first.
+    Relay(asio::io_context& io, tcp::socket client, FlowInfo flow, Runtime& rt, RelayOptions opt,
+          std::vector<char> preface = {});
     void start() override;
     void close(std::string_view reason) override;
     const FlowInfo& flow() const override { return flow_; }
@@ -38,6 +41,7 @@ private:
     std::array<std::vector<char>, 2> buf_;
     std::array<std::uint64_t, 2> bytes_{};
     std::array<bool, 2> eof_{};
+    std::vector<char> preface_;
     bool done_ = false;
 };
 
