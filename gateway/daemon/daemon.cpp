@@ -15,6 +15,7 @@
 
 #include "gateway/control/server.hpp"
 #include "gateway/daemon/kernel.hpp"
+#include "gateway/daemon/vendor_resolver.hpp"
 #include "gateway/daemon/window_manager.hpp"
 #include "gateway/events/events.hpp"
 #include "gateway/host/host.hpp"
@@ -52,7 +53,10 @@ public:
           nflog_(io_),
           watchdog_(io_),
           control_(io_, opt.control_socket),
-          windows_(io_, opt.state_dir, runtime_) {
+          windows_(io_, opt.state_dir, runtime_),
+          resolver_(io_, opt.state_dir, [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
+              windows_.set_resolved(vendor, std::move(addrs));
+          }) {
         tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
                                                         proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
             return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
@@ -79,6 +83,7 @@ public:
         if (auto s = kernel_->apply(rs); !s) return fatal("apply", s.error());
         Event("daemon", "ruleset_applied").kv("policy", p.source).kv("hash", hash_).kv("mode", policy::to_string(p.gateway.mode));
         windows_.set_policy(runtime_.state(), rs);
+        resolver_.set_policy(p);
         if (auto s = host::set_ports(p.gateway, true); !s) return fatal("ports_up", s.error());
         Event("daemon", "ports_up").kv("bridge", p.gateway.bridge).kv("modality_port", p.gateway.modality_port)
             .kv("network_port", p.gateway.network_port);
@@ -226,6 +231,7 @@ private:
         runtime_.set_state(state);
         // Sessions whose flow the new policy no longer allows end now.
         windows_.set_policy(state, rs);
+        resolver_.set_policy(state->policy);
         auto gone = [&state, this](const proxy::FlowInfo& f) {
             if (state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port)) return false;
             std::shared_ptr<const void> keep;
@@ -290,6 +296,7 @@ private:
     control::Server control_;
     WindowManager windows_;
     proxy::DicomCounts dicom_counts_;
+    VendorResolver resolver_;
     std::chrono::microseconds watchdog_interval_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> drops_;  // NFLOG records by "rule:dir"

@@ -135,6 +135,7 @@ void WindowManager::set_resolved(const std::string& vendor, std::vector<policy::
     std::sort(addrs.begin(), addrs.end());
     if (resolved_[vendor] == addrs) return;
     resolved_[vendor] = std::move(addrs);
+    if (!state_) return;  // bound to a policy later
     rebuild_flows();
     reconcile();
 }
