@@ -102,5 +102,28 @@ done
 median=$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 10p)
 echo "window open latency through the control socket: median ${median} us over 20 (max $(printf '%s\n' "${lat[@]}" | sort -n | tail -1) us)"
 ok "window open answers in well under a second (median ${median} us)" test "$median" -lt 500000
+
+# A scheduled slot running now: the window opens by itself at start, until the slot's end; a
+# manual close holds it shut for the rest of the slot, across a restart.
+gw_stop
+now_min=$((10#$(date -u +%H) * 60 + 10#$(date -u +%M)))
+hhmm() { printf '%02d:%02d' $(( ($1 + 1440) % 1440 / 60 )) $(( ($1 + 1440) % 60 )); }
+slot="daily $(hhmm $((now_min - 1)))-$(hhmm $((now_min + 3)))"
+sed -e "s/^schedule = .*/schedule = [\"$slot\"]/" -e 's|^timezone = .*|timezone = "UTC"|' "$LAB_DIR/windows.toml" >"$GW_POLICY"
+grep -q "^schedule = \[\"$slot\"\]" "$GW_POLICY"
+mark=$(gw_lines)
+gw_start
+ok "a slot running now ($slot UTC) opens the window at start" \
+  gw_wait_event "event=window_open modality=pet-ct-1 vendor=vendor-remote cause=schedule" 3 "$mark"
+ok "... its kernel element ends with the slot (under 4 minutes left)" \
+  sh -c "ip netns exec $(lab_ns gw) nft list set inet modgate window_tcp | grep -Eq 'expires [0-3]m[0-9]+s'"
+ok "... and the vendor is reachable" vendor_tls
+gw_ctl window close pet-ct-1 vendor-remote --reason "not today" >/dev/null
+ok "a manual close during the slot holds it shut" sh -c "'$MODGATECTL' --socket '$GW_SOCK' window list | grep -q 'held closed by root'"
+mark=$(gw_lines)
+gw_stop; gw_start
+ok "after a restart the slot stays closed" test "$(window_elements)" -eq 0
+ok "... because the hold was restored" gw_wait_event "event=window_restore .*record=hold outcome=restored" 3 "$mark"
+not "... and the vendor stays unreachable" vendor_tls
 gw_stop
 gw_done
