@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <filesystem>
 #include <map>
+#include <sstream>
 
 #include <systemd/sd-daemon.h>
 
@@ -249,9 +250,11 @@ private:
         auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
         const auto& c = runtime_.counters;
         auto live = runtime_.live() + udp_.flows();
+        auto counted = kernel_->drop_counters(policy::compile(p));
         if (f.contains("json")) {
             using control::json_string;
-            std::string mods, drops;
+            std::string mods, drops, kdrops;
+            for (const auto& [k, v] : counted) kdrops += fmt::format("{}{}:{}", kdrops.empty() ? "" : ",", json_string(k), v);
             for (const auto& m : p.modalities) {
                 std::size_t allows = 0;
                 for (const auto& a : p.allows) allows += a.modality == m.name;
@@ -263,10 +266,10 @@ private:
                 "{{\"running\":true,\"uptime_s\":{},\"policy\":{{\"path\":{},\"hash\":{},\"mode\":{}}},"
                 "\"modalities\":[{}],\"proxy\":{{\"accepted\":{},\"refused\":{},\"upstream_failed\":{},"
                 "\"closed\":{},\"live\":{},\"bytes_up\":{},\"bytes_down\":{},\"udp_datagrams\":{}}},"
-                "\"drops_logged\":{{{}}},\"windows\":{}}}\n",
+                "\"drops\":{{{}}},\"drops_logged\":{{{}}},\"windows\":{}}}\n",
                 uptime, json_string(opt_.policy_path), json_string(hash_), json_string(policy::to_string(p.gateway.mode)),
                 mods, c.accepted, c.refused, c.upstream_failed, c.closed, live, c.bytes_up, c.bytes_down,
-                c.udp_datagrams, drops, windows_.status_json())};
+                c.udp_datagrams, kdrops, drops, windows_.status_json())};
         }
         std::string out = fmt::format("modgated: running, up {}s\npolicy:   {} (hash {}), mode {}\nmodalities:\n", uptime,
                                       opt_.policy_path, hash_, policy::to_string(p.gateway.mode));
@@ -277,10 +280,16 @@ private:
         }
         out += fmt::format("proxy:    {} accepted, {} refused, {} upstream failures, {} live, {} bytes up, {} bytes down\n",
                            c.accepted, c.refused, c.upstream_failed, live, c.bytes_up, c.bytes_down);
-        out += "drops logged:";
+        out += "drops:    counted";
+        if (counted.empty()) out += " (unavailable)";
+        for (const auto& [k, v] : counted) out += fmt::format(" {}={}", k, v);
+        out += "\n          logged (rate-limited)";
         if (drops_.empty()) out += " none";
         for (const auto& [k, v] : drops_) out += fmt::format(" {}={}", k, v);
-        out += "\n";
+        out += "\nwindows:\n";
+        auto w = windows_.list({});
+        std::istringstream lines(w.body);
+        for (std::string line; std::getline(lines, line);) out += "  " + line + "\n";
         return {0, {}, out};
     }
 

@@ -55,6 +55,24 @@ public:
         return out;
     }
 
+    std::map<std::string, std::uint64_t> drop_counters(const ruleset::Ruleset& rs) override {
+        std::map<std::string, std::uint64_t> out;
+        auto snap = nft::read_tables(nft::ids_of(rs));
+        if (!snap) return out;
+        for (const auto& lt : snap->tables)
+            for (const auto& c : lt.table.chains) {
+                if (!c.name.starts_with("drop_") || c.rules.empty()) continue;
+                std::uint64_t packets = 0;
+                std::string key;
+                for (const auto& st : c.rules[0].stmts) {
+                    if (const auto* k = std::get_if<ruleset::Counter>(&st)) packets = k->packets;
+                    if (const auto* l = std::get_if<ruleset::Log>(&st)) key = l->prefix.substr(l->prefix.find(':') + 1);
+                }
+                if (!key.empty()) out[key] += packets;
+            }
+        return out;
+    }
+
     int nflog_fd() override { return nflog_.fd(); }
 
     void process_nflog(const std::function<void(const DropRecord&)>& on_record) override {

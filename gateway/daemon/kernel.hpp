@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,8 @@ public:
     // to our tables, or an empty string.
     virtual int monitor_fd() = 0;
     virtual std::string process_monitor() = 0;
+    // Packets each drop rule counted ("flow:in" -> n), summed over tables; empty on error.
+    virtual std::map<std::string, std::uint64_t> drop_counters(const ruleset::Ruleset& rs) = 0;
     // NFLOG: fd to wait on; process() delivers the records read.
     virtual int nflog_fd() = 0;
     virtual void process_nflog(const std::function<void(const DropRecord&)>& on_record) = 0;
