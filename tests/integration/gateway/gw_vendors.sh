@@ -12,6 +12,7 @@ lab_up modgate
 # The vendor only by name: its address can come from nowhere but DNS.
 sed -e 's/^hosts = \["remote.vendor.example", "203.0.113.10"\]/hosts = ["update.vendor.example"]/' \
     -e 's/^tls_sni = .*/tls_sni = ["*.vendor.example"]/' \
+    -e 's/^cut_sessions = true.*/cut_sessions = true\ninbound_ports = [3389]/' \
     "$GW_TOP/policy/examples/pet-ct-win7.toml" >"$LAB_DIR/vendors.toml"
 grep -q '^hosts = \["update.vendor.example"\]' "$LAB_DIR/vendors.toml"
 gw_policy "$LAB_DIR/vendors.toml"
@@ -23,7 +24,14 @@ ok "the vendor's name was resolved to its address" \
   gw_wait_event "event=vendor_resolved name=update.vendor.example addresses=$LAB_VENDOR_IP" 5
 ok "... through the management DNS server, asked from the management address" \
   grep -q "query\[A\] update.vendor.example from $LAB_GW_MGMT_IP" "$(lab_service_log mgmt-dns)"
+not "outside a window the vendor cannot reach the scanner's inbound port 3389" tcp_open vendor "$LAB_SCANNER_IP" 3389
 gw_ctl window open pet-ct-1 vendor-remote --for 10m --reason "CHG-77 remote service" >/dev/null
+scanner_log=$(lab_service_log scanner-ports)
+smark=$(wc -l <"$scanner_log")
+ok "inside the window the vendor reaches the scanner's 3389 (inbound_ports)" tcp_open vendor "$LAB_SCANNER_IP" 3389
+ok "... and the scanner saw the vendor's own address" \
+  sh -c "tail -n +$((smark + 1)) '$scanner_log' | grep -q 'local=$LAB_SCANNER_IP:3389 peer=$LAB_VENDOR_IP:'"
+not "... but not any other port of the scanner (445)" tcp_open vendor "$LAB_SCANNER_IP" 445
 ok "the window's kernel element carries the resolved address" \
   sh -c "ip netns exec $(lab_ns gw) nft list set inet modgate window_tcp | grep -q '$LAB_SCANNER_IP . $LAB_VENDOR_IP . 443'"
 
