@@ -411,7 +411,7 @@ TEST_CASE("diff shows what someone else changed", "[diff]") {
     INFO(text);
     CHECK(text.find("- rule 11 of chain from_bridge: counter") != std::string::npos);
     CHECK(text.find("- set out_tcp element: 1.2.3.4 . 5.6.7.8 . 9") != std::string::npos);
-    CHECK(text.find("+ rule 1 of chain drop_ipv6_in: counter limit rate 10/second burst 20 packets log prefix \"modgate:ipv6:in\" group 1") !=
+    CHECK(text.find("+ rule 1 of chain drop_ipv6_in: counter packets 0 bytes 0 limit rate 10/second burst 20 packets log prefix \"modgate:ipv6:in\" group 1") !=
           std::string::npos);
     apply_ok(rs);
     auto again = nft::read_tables(nft::ids_of(rs));
