@@ -358,65 +358,72 @@ std::string remaining(Time ends, Time now) { return ends > now ? windows::format
 
 }  // namespace
 
-control::Reply WindowManager::open(const control::Fields& f, const control::Caller& c) {
+// The window a control request names, and whether the caller may change it; a refusal is an
+// audit event and a reply with the exit code modgatectl returns.
+std::expected<WindowManager::Target, control::Reply> WindowManager::target(const control::Fields& f,
+                                                                             const control::Caller& c,
+                                                                             const char* verb) {
     auto get = [&](const char* k) { auto it = f.find(k); return it == f.end() ? std::string{} : it->second; };
-    auto m = get("modality"), v = get("vendor"), reason = get("reason");
+    Target t{get("modality"), get("vendor"), get("reason"), nullptr, nullptr};
     const auto& p = state_->policy;
     auto refuse = [&](int code, std::string msg) {
         Event("windows", "window_refused", Level::warning)
-            .kv("modality", m).kv("vendor", v).kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user)
-            .kv("reason", reason).kv("why", msg);
+            .kv("action", verb).kv("modality", t.modality).kv("vendor", t.vendor)
+            .kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user).kv("reason", t.reason).kv("why", msg);
+        return std::unexpected(control::Reply{code, std::move(msg), {}});
+    };
+    if (!p.find_modality(t.modality)) return refuse(1, fmt::format("unknown modality '{}'", t.modality));
+    if (!p.find_vendor(t.vendor)) return refuse(1, fmt::format("unknown vendor '{}'", t.vendor));
+    t.window = set_ ? set_->find(t.modality, t.vendor) : nullptr;
+    for (const auto& x : p.maintenance)
+        if (x.modality == t.modality && x.vendor == t.vendor) t.maintenance = &x;
+    if (!t.window || !t.maintenance)
+        return refuse(1, fmt::format("the policy has no [[maintenance]] window for {} and {}", t.modality, t.vendor));
+    const auto& group = t.maintenance->group;
+    if (!c.root_or_member(p.gateway.admin_group) && !c.root_or_member(group))
+        return refuse(4, fmt::format("user {} may not {} this window (root, group '{}'{} only)", c.user, verb,
+                                     p.gateway.admin_group, group.empty() ? "" : " or '" + group + "'"));
+    return t;
+}
+
+control::Reply WindowManager::open(const control::Fields& f, const control::Caller& c) {
+    auto t = target(f, c, "open");
+    if (!t) return t.error();
+    auto* w = t->window;
+    const auto& m = t->modality;
+    const auto& v = t->vendor;
+    const auto& reason = t->reason;
+    auto refuse = [&](int code, std::string msg) {
+        Event("windows", "window_refused", Level::warning)
+            .kv("action", "open").kv("modality", m).kv("vendor", v).kv("uid", static_cast<std::uint64_t>(c.uid))
+            .kv("user", c.user).kv("reason", reason).kv("why", msg);
         return control::Reply{code, std::move(msg), {}};
     };
-    if (!p.find_modality(m)) return refuse(1, fmt::format("unknown modality '{}'", m));
-    if (!p.find_vendor(v)) return refuse(1, fmt::format("unknown vendor '{}'", v));
-    auto* w = set_ ? set_->find(m, v) : nullptr;
-    const policy::Maintenance* mt = nullptr;
-    for (const auto& x : p.maintenance)
-        if (x.modality == m && x.vendor == v) mt = &x;
-    if (!w || !mt) return refuse(1, fmt::format("the policy has no [[maintenance]] window for {} and {}", m, v));
-    const auto& group = mt->group;
-    if (!c.root_or_member(p.gateway.admin_group) && !c.root_or_member(group))
-        return refuse(4, fmt::format("user {} may not open this window (root, group '{}'{} only)", c.user,
-                                     p.gateway.admin_group, group.empty() ? "" : " or '" + group + "'"));
     long long secs = 0;
     try {
-        secs = std::stoll(get("for"));
+        auto it = f.find("for");
+        secs = std::stoll(it == f.end() ? std::string{} : it->second);
     } catch (...) {
         return refuse(2, "missing or bad duration");
     }
-    auto t = now();
-    auto r = w->open(t, std::chrono::seconds(secs), windows::Who{c.uid, c.user}, reason);
+    auto now_t = now();
+    auto r = w->open(now_t, std::chrono::seconds(secs), windows::Who{c.uid, c.user}, reason);
     if (!r) return refuse(1, r.error());
     apply(*r);
     const auto& o = *w->state().open;
     return {0, {}, fmt::format("window {} open until {} ({} left){}\n", window_name(m, v), windows::format_time(o.ends_at),
-                               remaining(o.ends_at, t),
+                               remaining(o.ends_at, now_t),
                                std::any_of(r->begin(), r->end(), [](auto& x) { return x.capped; })
                                    ? fmt::format(", capped at max_duration {}", windows::format_duration(w->max_duration()))
                                    : "")};
 }
 
 control::Reply WindowManager::close(const control::Fields& f, const control::Caller& c) {
-    auto get = [&](const char* k) { auto it = f.find(k); return it == f.end() ? std::string{} : it->second; };
-    auto m = get("modality"), v = get("vendor"), reason = get("reason");
-    const auto& p = state_->policy;
-    if (!p.find_modality(m)) return {1, fmt::format("unknown modality '{}'", m), {}};
-    if (!p.find_vendor(v)) return {1, fmt::format("unknown vendor '{}'", v), {}};
-    auto* w = set_ ? set_->find(m, v) : nullptr;
-    const policy::Maintenance* mt = nullptr;
-    for (const auto& x : p.maintenance)
-        if (x.modality == m && x.vendor == v) mt = &x;
-    if (!w || !mt) return {1, fmt::format("the policy has no [[maintenance]] window for {} and {}", m, v), {}};
-    if (!c.root_or_member(p.gateway.admin_group) && !c.root_or_member(mt->group)) {
-        Event("windows", "window_refused", Level::warning)
-            .kv("modality", m).kv("vendor", v).kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user)
-            .kv("why", "not authorised to close");
-        return {4, fmt::format("user {} may not close this window", c.user), {}};
-    }
-    bool was_open = w->is_open();
-    apply(w->close(now(), windows::Who{c.uid, c.user}, reason));
-    return {0, {}, fmt::format("window {} {}\n", window_name(m, v), was_open ? "closed" : "was not open")};
+    auto t = target(f, c, "close");
+    if (!t) return t.error();
+    bool was_open = t->window->is_open();
+    apply(t->window->close(now(), windows::Who{c.uid, c.user}, t->reason));
+    return {0, {}, fmt::format("window {} {}\n", window_name(t->modality, t->vendor), was_open ? "closed" : "was not open")};
 }
 
 control::Reply WindowManager::list(const control::Fields& f) {

@@ -3,6 +3,7 @@
 // close each window on time even if modgated dies, persisted in the state directory.
 #pragma once
 #include <chrono>
+#include <expected>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,6 +60,12 @@ public:
                                            std::shared_ptr<const void>& keepalive) const;
 
 private:
+    struct Target {
+        std::string modality, vendor, reason;
+        windows::Window* window;
+        const policy::Maintenance* maintenance;
+    };
+    std::expected<Target, control::Reply> target(const control::Fields& f, const control::Caller& c, const char* verb);
     void schedule_tick();
     void tick();
     void apply(const std::vector<windows::Transition>& ts);
