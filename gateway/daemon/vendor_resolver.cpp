@@ -133,11 +133,11 @@ void VendorResolver::ask(const std::shared_ptr<Name>& n, std::size_t server, boo
     auto q = vendors::encode_a_query(n->id, n->fqdn);
     if (!q.ok) return done(n, false, {}, 0, q.error);
     const auto srv = servers_[server];
-    auto next = [this, n, server](std::string why) {
+    Next next = [this, n, server](std::string why) {
         n->last_error = fmt::format("{}: {}", servers_[server].str(), why);
         ask(n, server + 1, false);
     };
-    auto handle = [this, n, server, next](std::span<const std::uint8_t> msg, bool was_tcp) {
+    Handler handle = [this, n, server, next](std::span<const std::uint8_t> msg, bool was_tcp) {
         auto a = vendors::decode_a_response(msg, n->id, n->fqdn);
         if (a.status == vendors::DnsStatus::mismatch) return false;  // keep waiting (UDP)
         n->query_timer.cancel();
@@ -176,14 +176,7 @@ void VendorResolver::ask(const std::shared_ptr<Name>& n, std::size_t server, boo
             return next(ec.message());
         }
         n->buf.resize(4096);
-        auto recv = std::make_shared<std::function<void()>>();
-        *recv = [n, s, handle, recv]() {
-            s->async_receive(asio::buffer(n->buf), [n, s, handle, recv](const error_code& e, std::size_t len) {
-                if (e || n->stopped) return;
-                if (!handle(std::span<const std::uint8_t>(n->buf.data(), len), false)) (*recv)();
-            });
-        };
-        (*recv)();
+        receive_udp(n, s, handle);
         return;
     }
     auto s = std::make_shared<tcp::socket>(io_);
@@ -196,29 +189,37 @@ void VendorResolver::ask(const std::shared_ptr<Name>& n, std::size_t server, boo
     }
     auto out = std::make_shared<std::vector<std::uint8_t>>();
     vendors::append_tcp_frame(q.bytes, *out);
-    s->async_connect(tcp::endpoint(asio::ip::address_v4(srv.value), 53), [n, s, out, handle, next](const error_code& e) {
+    s->async_connect(tcp::endpoint(asio::ip::address_v4(srv.value), 53), [this, n, s, out, handle, next](const error_code& e) {
         if (n->stopped) return;
         if (e) return next("tcp: " + e.message());
-        asio::async_write(*s, asio::buffer(*out), [n, s, handle, next](const error_code& we, std::size_t) {
+        asio::async_write(*s, asio::buffer(*out), [this, n, s, handle, next](const error_code& we, std::size_t) {
             if (we || n->stopped) return next("tcp write failed");
             n->buf.assign(65537, 0);
-            auto got = std::make_shared<std::size_t>(0);
-            auto read = std::make_shared<std::function<void()>>();
-            *read = [n, s, got, read, handle, next]() {
-                s->async_read_some(asio::buffer(n->buf.data() + *got, n->buf.size() - *got),
-                                   [n, s, got, read, handle, next](const error_code& re, std::size_t len) {
-                                       if (n->stopped) return;
-                                       if (re) return next("tcp read failed");
-                                       *got += len;
-                                       auto f = vendors::next_tcp_frame(std::span<const std::uint8_t>(n->buf.data(), *got));
-                                       if (f.status == vendors::FrameStatus::need_more) return (*read)();
-                                       if (f.status == vendors::FrameStatus::malformed) return next("bad tcp framing");
-                                       handle(f.message, true);
-                                   });
-            };
-            (*read)();
+            read_tcp(n, s, 0, handle, next);
         });
     });
+}
+
+// Datagrams until one answers our question (others, e.g. late answers to an earlier id, are
+// skipped). A member function rather than a self-referencing closure, which would never be freed.
+void VendorResolver::receive_udp(const std::shared_ptr<Name>& n, const std::shared_ptr<udp::socket>& s, Handler handle) {
+    s->async_receive(asio::buffer(n->buf), [this, n, s, handle](const error_code& e, std::size_t len) {
+        if (e || n->stopped) return;
+        if (!handle(std::span<const std::uint8_t>(n->buf.data(), len), false)) receive_udp(n, s, handle);
+    });
+}
+
+void VendorResolver::read_tcp(const std::shared_ptr<Name>& n, const std::shared_ptr<tcp::socket>& s, std::size_t got,
+                              Handler handle, Next next) {
+    s->async_read_some(asio::buffer(n->buf.data() + got, n->buf.size() - got),
+                       [this, n, s, got, handle, next](const error_code& e, std::size_t len) {
+                           if (n->stopped) return;
+                           if (e) return next("tcp read failed");
+                           auto f = vendors::next_tcp_frame(std::span<const std::uint8_t>(n->buf.data(), got + len));
+                           if (f.status == vendors::FrameStatus::need_more) return read_tcp(n, s, got + len, handle, next);
+                           if (f.status == vendors::FrameStatus::malformed) return next("bad tcp framing");
+                           handle(f.message, true);
+                       });
 }
 
 void VendorResolver::done(const std::shared_ptr<Name>& n, bool ok, std::vector<policy::Ipv4> addrs, std::uint32_t ttl,

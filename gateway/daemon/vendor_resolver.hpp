@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,11 @@ private:
     struct Name;
     void resolve(const std::shared_ptr<Name>& n);
     void ask(const std::shared_ptr<Name>& n, std::size_t server, bool tcp);
+    using Handler = std::function<bool(std::span<const std::uint8_t>, bool tcp)>;  // false: not ours, keep waiting
+    using Next = std::function<void(std::string why)>;                             // try the next server
+    void receive_udp(const std::shared_ptr<Name>& n, const std::shared_ptr<udp::socket>& s, Handler handle);
+    void read_tcp(const std::shared_ptr<Name>& n, const std::shared_ptr<tcp::socket>& s, std::size_t got, Handler handle,
+                  Next next);
     void done(const std::shared_ptr<Name>& n, bool ok, std::vector<policy::Ipv4> addrs, std::uint32_t ttl,
               const std::string& error);
     void announce(const std::string& vendor);
