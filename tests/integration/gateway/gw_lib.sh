@@ -25,6 +25,10 @@ not() {
   else gw_pass=$((gw_pass + 1)); echo "ok   $what"; fi
 }
 gw_done() {
+  # A sanitizer build of modgated reports memory errors, undefined behaviour and leaks here.
+  if [ -n "$GW_LOG" ] && grep -qE "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$GW_LOG"; then
+    gw_fail=$((gw_fail + 1)); echo "FAIL modgated reported a sanitizer error (see $GW_LOG)"
+  fi
   echo "$gw_pass passed, $gw_fail failed"
   [ "$gw_fail" -eq 0 ] && [ "$gw_pass" -gt 0 ]
 }
