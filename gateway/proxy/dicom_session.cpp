@@ -95,6 +95,9 @@ void DicomSession::read(Side s) {
                                lg.reading = false;
                                if (self->done_) return;
                                if (ec) {
+                                   // Already closing (after an abort, a rejection or a release):
+                                   // the peer went first; the event keeps how it ended.
+                                   if (self->closing()) return self->maybe_close();
                                    if (self->assoc_->state() == d::AssociationState::closed)
                                        return self->finish("released", {});
                                    if (self->assoc_->state() == d::AssociationState::awaiting_rq && lg.filled == 0)
@@ -111,21 +114,43 @@ void DicomSession::read(Side s) {
 void DicomSession::pump(Side s) {
     auto& l = leg(s);
     const int si = static_cast<int>(s);
+    const Side to = d::other(s);
     while (!done_ && pending_[si] == 0) {
-        auto step = assoc_->feed(s, d::Bytes(l.in.data(), l.filled));
+        // After an abort, a rejection or a release nothing more is judged or forwarded (PS3.8
+        // Sta13): a late PDU from the other side must not draw a second A-ABORT.
+        if (closing()) return;
+        // Consecutive P-DATA-TF PDUs that pass unchanged lie back to back in the read buffer:
+        // they go onward as one write (one step). Per PDU that saves a system call, a write
+        // completion and, on the way out, a trip of its own through the bridge and netfilter.
+        // The first PDU with any other verdict ends the batch and is handled after it, so
+        // writes still leave in verdict order.
+        std::size_t batch = 0;
+        d::Step step;
+        for (;;) {
+            step = assoc_->feed(s, d::Bytes(l.in.data() + batch, l.filled - batch));
+            if (!step.ready || !forwards_unchanged(step.verdict)) break;
+            batch += step.consumed;
+        }
+        if (batch > 0) enqueue(to, Out{{}, l.in.data(), batch, si}, si);
         if (!step.ready) {
-            read(s);
-            return;
+            if (batch == 0) {
+                read(s);
+                return;
+            }
+            consumed_[si] = batch;
+            after_verdict();
+            if (pending_[si] == 0) step_done(s);
+            continue;
         }
         auto& v = step.verdict;
-        consumed_[si] = step.consumed;
-        const Side to = d::other(s);
+        consumed_[si] = batch + step.consumed;
         if (!v.reason.empty() && (v.action == d::Action::abort || !v.answer.empty()))
             Event("dicom", v.action == d::Action::abort ? "association_aborted" : "dicom_refused", Level::warning)
                 .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("from", side_name(s)).kv("reason", v.reason);
         if (v.action == d::Action::abort) {
             end_reason_ = v.reason.empty() ? fmt::format("protocol violation: {} at offset {}", d::describe(v.error.error), v.error.offset) : v.reason;
-            // The offending PDU goes nowhere; both sides get an A-ABORT.
+            // The offending PDU goes nowhere (the batch before it was judged and goes first);
+            // both sides get an A-ABORT.
             for (auto side : {Side::initiator, Side::acceptor})
                 enqueue(side, Out{v.answer.empty() ? encode_abort() : v.answer, nullptr, 0, -1}, -1);
             close_after_ = {true, true};
@@ -135,7 +160,7 @@ void DicomSession::pump(Side s) {
             return;
         }
         if (v.action == d::Action::forward) {
-            enqueue(to, Out{{}, l.in.data(), step.consumed, si}, si);
+            enqueue(to, Out{{}, l.in.data() + batch, step.consumed, si}, si);
         } else if (v.action == d::Action::forward_rewritten) {
             if (s == Side::initiator && !leg(Side::acceptor).connected) {
                 // The A-ASSOCIATE-RQ passed the policy: only now is the acceptor contacted.
@@ -156,12 +181,21 @@ void DicomSession::pump(Side s) {
             if (end_how_.empty()) end_how_ = assoc_->stats().contexts_accepted ? "released" : "rejected";
             if (!v.reason.empty()) end_reason_ = v.reason;
         }
-        auto st = assoc_->state();
-        if (st == d::AssociationState::established) artim_.cancel();
-        if (st == d::AssociationState::awaiting_ac && leg(Side::acceptor).connected) arm_artim();
-        if (st == d::AssociationState::closed) arm_artim();
+        after_verdict();
         if (pending_[si] == 0) step_done(s);
     }
+}
+
+bool DicomSession::forwards_unchanged(const d::Verdict& v) {
+    return v.action == d::Action::forward && v.answer.empty() && !v.close;
+}
+
+// Timers that follow the association's state after a verdict.
+void DicomSession::after_verdict() {
+    auto st = assoc_->state();
+    if (st == d::AssociationState::established) artim_.cancel();
+    if (st == d::AssociationState::awaiting_ac && leg(Side::acceptor).connected) arm_artim();
+    if (st == d::AssociationState::closed) arm_artim();
 }
 
 void DicomSession::enqueue(Side to, Out o, int step) {
@@ -214,12 +248,12 @@ void DicomSession::step_done(Side s) {
         std::memmove(l.in.data(), l.in.data() + n, l.filled - n);
         l.filled -= n;
     }
-    if (close_after_[0] || close_after_[1]) return maybe_close();
+    if (closing()) return maybe_close();
     pump(s);
 }
 
 void DicomSession::maybe_close() {
-    if (done_ || !(close_after_[0] || close_after_[1])) return;
+    if (done_ || !closing()) return;
     for (auto side : {Side::initiator, Side::acceptor}) {
         auto& l = leg(side);
         if (l.connected && (l.writing || !l.out.empty())) return;  // let the answers go out first

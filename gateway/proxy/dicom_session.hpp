@@ -1,8 +1,9 @@
-// The DICOM handler of the proxy: one Association (dicom/) between the two legs. It holds one
-// whole PDU at a time, judges it, then forwards it (from the read buffer when unchanged) or
-// answers the sender; the upstream leg is opened only after the A-ASSOCIATE-RQ passed the
-// policy, so a refused caller never reaches the PACS. ARTIM, idle, lifetime and write timeouts;
-// TCP_NODELAY and TCP_QUICKACK on both legs; one audit event per association.
+// The DICOM handler of the proxy: one Association (dicom/) between the two legs. It holds
+// whole PDUs, judges each, then forwards it (from the read buffer when unchanged; consecutive
+// unchanged P-DATA-TF go out in one write) or answers the sender; the upstream leg is opened
+// only after the A-ASSOCIATE-RQ passed the policy, so a refused caller never reaches the PACS.
+// ARTIM, idle, lifetime and write timeouts; TCP_NODELAY and TCP_QUICKACK on both legs; one
+// audit event per association.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -54,10 +55,13 @@ private:
     Leg& leg(Side s) { return s == Side::initiator ? *legs_[0] : *legs_[1]; }
     void read(Side s);
     void pump(Side s);
+    static bool forwards_unchanged(const dicom::Verdict& v);
+    void after_verdict();
     void enqueue(Side to, Out o, int step);
     void write_next(Side to);
     void step_done(Side from);
     void maybe_close();
+    bool closing() const { return close_after_[0] || close_after_[1]; }
     void connect_upstream(dicom::Buffer first);
     void audit();
     void arm_artim();
