@@ -426,9 +426,14 @@ _lab_on_exit() {
 lab_down() {
   local - ns pids=() p deadline
   set +e
-  [[ -n ${LAB_DIR:-} && -d $LAB_DIR ]] || return 0
+  [[ -n ${LAB_DIR:-} ]] || return 0
   local nslist=()
-  [[ -f $LAB_DIR/namespaces ]] && mapfile -t nslist <"$LAB_DIR/namespaces"
+  if [[ -f $LAB_DIR/namespaces ]]; then
+    mapfile -t nslist <"$LAB_DIR/namespaces"
+  elif [[ -n ${LAB_ID:-} ]]; then
+    # The run directory is gone (deleted from outside): the namespaces still carry the lab's id.
+    mapfile -t nslist < <(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${LAB_ID}-[a-z]+$")
+  fi
   for ns in "${nslist[@]}"; do
     [[ -e /run/netns/$ns ]] || continue
     for p in $(ip netns pids "$ns" 2>/dev/null); do
@@ -452,7 +457,7 @@ lab_down() {
     [[ -n $ns && -d /etc/netns/$ns ]] && rm -rf "/etc/netns/$ns"
   done
   rmdir /etc/netns 2>/dev/null
-  if [[ ${LAB_KEEP:-0} == 1 ]]; then
+  if [[ ${LAB_KEEP:-0} == 1 && -d $LAB_DIR ]]; then
     rm -f "$LAB_DIR/namespaces"
     lab_log "kept $LAB_DIR"
   else

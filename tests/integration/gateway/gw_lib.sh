@@ -42,6 +42,7 @@ gw_start() {
   GW_LOG="$LAB_DIR/log/modgated.log" GW_SOCK="$LAB_DIR/control.sock"
   chmod 755 "$LAB_DIR"  # anyone may ask for status; the daemon checks who may change state
   : "${GW_POLICY:=$LAB_DIR/policy.toml}"
+  touch "$GW_LOG"
   local mark; mark=$(gw_lines)
   # `ip netns exec` execs into modgated, so $! is the daemon itself (signals reach it directly).
   ip netns exec "$(lab_ns gw)" "$MODGATED" --policy "$GW_POLICY" --control-socket "$GW_SOCK" \
