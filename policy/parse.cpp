@@ -401,19 +401,23 @@ private:
         } else if (!t.has("ports")) {
             v.ports = {443};
         }
-        if (auto sni = t.strings("tls_sni")) {
-            for (auto& [s, l] : *sni) {
-                std::string_view body = s;
-                if (body.starts_with("*.")) body.remove_prefix(2);
-                if (!valid_fqdn(body))
-                    d_.error(l, fmt::format("{}: TLS name pattern '{}' is not valid", t.what(), s),
-                             "write an exact name or \"*.\" followed by a domain, e.g. \"*.vendor.example\"");
-                else
-                    v.tls_sni.push_back(lower(s));
-            }
-        }
+        if (auto sni = t.strings("tls_sni")) sni_patterns(t, *sni, v.tls_sni);
         t.string("description");
         p_.vendors.push_back(std::move(v));
+    }
+
+    // TLS server name patterns: an exact host name or "*." and a domain, kept lower-case.
+    void sni_patterns(TableReader& t, const std::vector<std::pair<std::string, Loc>>& patterns,
+                      std::vector<std::string>& out) {
+        for (const auto& [s, l] : patterns) {
+            std::string_view body = s;
+            if (body.starts_with("*.")) body.remove_prefix(2);
+            if (!valid_fqdn(body))
+                d_.error(l, fmt::format("{}: TLS name pattern '{}' is not valid", t.what(), s),
+                         "write an exact name or \"*.\" followed by a domain, e.g. \"*.vendor.example\"");
+            else
+                out.push_back(lower(s));
+        }
     }
 
     void allow(TableReader& t, std::size_t i) {
@@ -484,15 +488,7 @@ private:
         if (auto sni = t.strings("tls_sni")) {
             if (have_service && a.service != Service::tls)
                 d_.error(t.loc("tls_sni"), fmt::format("{}: 'tls_sni' applies only to service \"tls\"", t.what()));
-            for (auto& [s, l] : *sni) {
-                std::string_view body = s;
-                if (body.starts_with("*.")) body.remove_prefix(2);
-                if (!valid_fqdn(body))
-                    d_.error(l, fmt::format("{}: TLS name pattern '{}' is not valid", t.what(), s),
-                             "write an exact name or \"*.\" followed by a domain");
-                else
-                    a.tls_sni.push_back(lower(s));
-            }
+            sni_patterns(t, *sni, a.tls_sni);
         }
         t.string("description");
         p_.allows.push_back(std::move(a));
