@@ -72,7 +72,8 @@ public:
 
     int run() {
         const auto& p = policy();
-        const auto rs = policy::compile(p);
+        compiled_ = policy::compile(p);
+        const auto& rs = compiled_;
         // Before the first apply the ports stay down: a bridge without rules forwards everything.
         bool protected_already = kernel_->tables_present(rs);
         if (!protected_already) {
@@ -154,11 +155,12 @@ private:
             auto change = kernel_->process_monitor();
             if (!change.empty()) {
                 Event("daemon", "ruleset_tampered", Level::critical).kv("change", change);
-                auto rs = policy::compile(policy());
-                if (auto s = kernel_->apply(rs); !s)
+                if (auto s = kernel_->apply(compiled_); !s) {
                     Event("daemon", "reapply_failed", Level::critical).kv("error", s.error());
-                else
+                } else {
                     Event("daemon", "ruleset_reapplied", Level::warning).kv("hash", hash_);
+                    windows_.kernel_replaced();  // open windows' elements went with the old tables
+                }
             }
             wait_monitor();
         });
@@ -227,11 +229,12 @@ private:
             Event("daemon", "reload_failed", Level::error).kv("stage", "apply").kv("error", s.error()).kv("kept", hash_);
             return {3, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
         }
+        compiled_ = std::move(rs);
         auto new_hash = policy::policy_hash(r.text);
         auto state = std::make_shared<const proxy::PolicyState>(std::move(*r.policy));
         runtime_.set_state(state);
         // Sessions whose flow the new policy no longer allows end now.
-        windows_.set_policy(state, rs);
+        windows_.set_policy(state, compiled_);
         resolver_.set_policy(state->policy);
         auto gone = [&state, this](const proxy::FlowInfo& f) {
             if (state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port)) return false;
@@ -250,7 +253,7 @@ private:
         auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
         const auto& c = runtime_.counters;
         auto live = runtime_.live() + udp_.flows();
-        auto counted = kernel_->drop_counters(policy::compile(p));
+        auto counted = kernel_->drop_counters(compiled_);
         if (f.contains("json")) {
             using control::json_string;
             std::string mods, drops, kdrops;
@@ -309,6 +312,7 @@ private:
     std::chrono::microseconds watchdog_interval_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::map<std::string, std::uint64_t> drops_;  // NFLOG records by "rule:dir"
+    ruleset::Ruleset compiled_;  // what the kernel holds (re-applied when someone alters it)
     std::string hash_;
     std::string stop_reason_ = "io stopped";
     int exit_code_ = 0;

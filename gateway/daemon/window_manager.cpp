@@ -105,18 +105,7 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
                     .kv("action", "no window restored");
             }
         }
-        if (auto snap = nft::read_tables({inet_table})) {
-            if (const auto* lt = snap->find(inet_table)) {
-                for (const auto& s : lt->table.sets) {
-                    auto* have = s.name == policy::names::window_set ? &have_out_ : s.name == in_set_name ? &have_in_ : nullptr;
-                    if (!have) continue;
-                    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch()).count();
-                    for (const auto& e : s.elements)
-                        (*have)[key_text(s, e)] = Held{e, now_ms + static_cast<std::int64_t>(e.expires_ms)};
-                }
-            }
-        }
+        read_kernel();
     }
     set_ = std::move(*fresh);
     auto result = windows::restore(*set_, records, now());
@@ -129,6 +118,28 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
     // Scheduled slots running now (or missed while the daemon was down) open at once.
     apply(set_->tick(now()));
     schedule_tick();
+}
+
+// What the kernel's window sets hold now, as the starting point for reconcile().
+void WindowManager::read_kernel() {
+    have_out_.clear();
+    have_in_.clear();
+    auto snap = nft::read_tables({inet_table});
+    if (!snap) return;
+    const auto* lt = snap->find(inet_table);
+    if (!lt) return;
+    auto now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    for (const auto& s : lt->table.sets) {
+        auto* have = s.name == policy::names::window_set ? &have_out_ : s.name == in_set_name ? &have_in_ : nullptr;
+        if (!have) continue;
+        for (const auto& e : s.elements) (*have)[key_text(s, e)] = Held{e, now_ms + static_cast<std::int64_t>(e.expires_ms)};
+    }
+}
+
+void WindowManager::kernel_replaced() {
+    read_kernel();
+    reconcile();
 }
 
 void WindowManager::set_resolved(const std::string& vendor, std::vector<policy::Ipv4> addrs) {

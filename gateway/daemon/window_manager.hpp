@@ -46,6 +46,10 @@ public:
     // call it restores the state file and reconciles the kernel's window elements with it.
     void set_policy(std::shared_ptr<const proxy::PolicyState> state, const ruleset::Ruleset& compiled);
 
+    // The ruleset was re-applied after someone removed or altered it: the window elements may be
+    // gone; put back those of the open windows.
+    void kernel_replaced();
+
     // Resolved addresses of a vendor's host names (fixed addresses come from the policy).
     void set_resolved(const std::string& vendor, std::vector<policy::Ipv4> addrs);
 
@@ -71,6 +75,7 @@ private:
     void apply(const std::vector<windows::Transition>& ts);
     void audit(const windows::Transition& t);
     void reconcile();
+    void read_kernel();
     void persist();
     void rebuild_flows();
     windows::Time now() const;

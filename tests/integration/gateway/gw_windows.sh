@@ -64,6 +64,11 @@ gw_stop; gw_start
 ok "the window survives a restart" sh -c "'$MODGATECTL' --socket '$GW_SOCK' window list | grep -q 'open .*by nobody: CHG-1234'"
 ok "... its element is still in the kernel" test "$(window_elements)" -eq 1
 ok "... and the vendor still gets in" vendor_tls
+mark=$(gw_lines)
+n gw nft flush ruleset
+gw_wait_event "event=ruleset_reapplied" 2 "$mark"
+ok "after someone flushes the ruleset the open window's element is put back" test "$(window_elements)" -eq 1
+ok "... and the vendor still gets in" vendor_tls
 
 # Closing cuts live sessions (cut_sessions = true).
 n scan bash -c "exec 3<>/dev/tcp/$LAB_VENDOR_IP/443; sleep 20" >/dev/null 2>&1 &
