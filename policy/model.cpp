@@ -28,6 +28,12 @@ const char* to_string(Service s) {
 
 const char* to_string(Direction d) { return d == Direction::outbound ? "out" : "in"; }
 
+std::optional<Direction> direction_from_string(std::string_view s) {
+    for (auto d : {Direction::outbound, Direction::inbound})
+        if (s == to_string(d)) return d;
+    return std::nullopt;
+}
+
 const char* to_string(Dimse d) {
     switch (d) {
         case Dimse::c_store: return "C-STORE";

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/net.hpp"
@@ -26,7 +27,8 @@ enum class Direction { outbound, inbound };  // outbound: the modality opens; in
 const char* to_string(Mode);
 const char* to_string(Proto);
 const char* to_string(Service);
-const char* to_string(Direction);
+const char* to_string(Direction);  // "out" | "in"
+std::optional<Direction> direction_from_string(std::string_view);  // the inverse of to_string
 
 // DIMSE requests by command field value (PS3.7 E.1).
 enum class Dimse : std::uint16_t {

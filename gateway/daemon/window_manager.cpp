@@ -29,7 +29,7 @@ using windows::Time;
 namespace {
 
 const nft::TableId inet_table{ruleset::Family::inet, policy::names::table};
-constexpr const char* in_set_name = "window_in_tcp";
+constexpr const char* in_set_name = policy::names::window_in_set;
 
 std::string key_text(const ruleset::Set& def, const ruleset::Element& e) {
     std::string out;
