@@ -239,7 +239,8 @@ Table bridge_skeleton(const Policy& p) {
     return t;
 }
 
-Set window_set(const char* name) {
+// Window sets: the daemon adds elements with kernel timeouts, so a window closes even without it.
+Set timed_flow_set(const char* name) {
     Set s = make_set(name, {KeyType::ipv4_addr, KeyType::ipv4_addr, KeyType::inet_service}, true);
     s.timeout = s.dynamic = true;
     return s;
@@ -251,7 +252,7 @@ Table inet_skeleton(const Policy& p) {
     t.name = names::table;
     auto flows = flow_sets(p);
     t.sets = {modality_set(p), std::move(flows.out_tcp), std::move(flows.out_udp), std::move(flows.in_tcp),
-              std::move(flows.in_udp), window_set(names::window_set), window_set(names::window_in_set)};
+              std::move(flows.in_udp), timed_flow_set(names::window_set), timed_flow_set(names::window_in_set)};
     return t;
 }
 
