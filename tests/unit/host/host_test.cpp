@@ -105,7 +105,7 @@ TEST_CASE("prepare after a modality was removed deletes exactly its rules, route
     CHECK(f.log == std::vector<std::string>{"set link br0", "delete rule 200 from 10.20.32.9 lookup 1002",
                                             "delete rule 201 to 10.20.32.9 lookup 1002",
                                             "delete rule 202 from 10.20.32.9 unreachable",
-                                            "delete route 10.20.32.0/24 table 1002", "delete route default table 1002"});
+                                            "delete route default table 1002", "delete route 10.20.32.0/24 table 1002"});
     CHECK(our_state(f) == clean_state(policy_of(2)));
     for (const auto& r : f.route_table) CHECK(r.table != 1002);
 
