@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config libnftnl-dev libmnl-dev libboost-program-options-dev
-       libboost-dev libspdlog-dev libfmt-dev catch2 libtomlplusplus-dev libsystemd-dev
+       libboost-dev libfmt-dev catch2 libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
        libhowardhinnant-date-dev tzdata)
 test=(nftables iproute2 dcmtk orthanc nmap socat tcpdump iperf3 python3 python3-pydicom
       clang libclang-rt-14-dev dnsmasq procps psmisc openssl util-linux iputils-ping)

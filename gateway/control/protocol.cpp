@@ -111,20 +111,4 @@ std::optional<Reply> decode_reply(std::string_view text) {
     return r;
 }
 
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-                else out += c;
-        }
-    }
-    return out + '"';
-}
-
 }  // namespace modgate::control

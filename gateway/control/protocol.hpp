@@ -25,7 +25,4 @@ struct Reply {
 std::string encode_reply(const Reply& r);
 std::optional<Reply> decode_reply(std::string_view text);
 
-// Minimal JSON string escaping for status --json.
-std::string json_string(std::string_view s);
-
 }  // namespace modgate::control

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <fmt/format.h>
@@ -56,49 +57,93 @@ Caller identify(int fd) {
     return c;
 }
 
-struct Connection : std::enable_shared_from_this<Connection> {
+struct Connection : Stream, std::enable_shared_from_this<Connection> {
+    static constexpr std::size_t max_queued = 1 << 20;  // bytes a streaming client may lag behind
     asio::local::stream_protocol::socket sock;
     asio::steady_timer timer;
     asio::streambuf buf;
-    std::string reply;
-    const std::map<std::string, Handler, std::less<>>& handlers;
-    Connection(asio::local::stream_protocol::socket s, const std::map<std::string, Handler, std::less<>>& h)
+    const Server::Handlers& handlers;
+    std::deque<std::string> queue;
+    std::size_t queued = 0;
+    bool writing = false, streaming = false, closed = false;
+    char sink[256];
+    Connection(asio::local::stream_protocol::socket s, const Server::Handlers& h)
         : sock(std::move(s)), timer(sock.get_executor()), buf(8192), handlers(h) {}
 
     void start() {
         auto self = shared_from_this();
         timer.expires_after(std::chrono::seconds(5));
         timer.async_wait([self](const error_code& ec) {
-            if (!ec) {
-                error_code ignored;
-                self->sock.close(ignored);
-            }
+            if (!ec) self->shut();
         });
         asio::async_read_until(sock, buf, '\n', [self](const error_code& ec, std::size_t n) {
             if (ec) return;
             std::string line(asio::buffers_begin(self->buf.data()), asio::buffers_begin(self->buf.data()) + static_cast<std::ptrdiff_t>(n));
-            self->respond(self->dispatch(line));
+            self->dispatch(line);
         });
     }
 
-    Reply dispatch(const std::string& line) {
+    void dispatch(const std::string& line) {
         std::string error;
         auto f = decode_request(line, error);
-        if (!f) return {2, "malformed request: " + error, {}};
-        auto it = handlers.find(f->at("cmd"));
-        if (it == handlers.end()) return {2, fmt::format("unknown command '{}'", f->at("cmd")), {}};
-        return it->second(*f, identify(sock.native_handle()));
+        if (!f) return respond({2, "malformed request: " + error, {}});
+        const auto& cmd = f->at("cmd");
+        if (auto it = handlers.plain.find(cmd); it != handlers.plain.end())
+            return respond(it->second(*f, identify(sock.native_handle())));
+        auto st = handlers.streams.find(cmd);
+        if (st == handlers.streams.end()) return respond({2, fmt::format("unknown command '{}'", cmd), {}});
+        auto r = st->second(*f, identify(sock.native_handle()), shared_from_this());
+        if (r.code != 0) return respond(r);
+        streaming = true;
+        timer.cancel();
+        send(encode_reply(r));
+        watch_hangup();
     }
 
-    void respond(const Reply& r) {
-        reply = encode_reply(r);
+    // A streaming client sends nothing more: a read completing means it hung up.
+    void watch_hangup() {
         auto self = shared_from_this();
-        asio::async_write(sock, asio::buffer(reply), [self](const error_code&, std::size_t) {
-            error_code ignored;
-            self->timer.cancel();
-            self->sock.shutdown(asio::socket_base::shutdown_both, ignored);
-            self->sock.close(ignored);
+        sock.async_read_some(asio::buffer(sink), [self](const error_code& ec, std::size_t) {
+            if (ec) return self->shut();
+            self->watch_hangup();
         });
+    }
+
+    bool open() const override { return !closed; }
+
+    bool send(std::string line) override {
+        if (closed || queued + line.size() > max_queued) return false;
+        queued += line.size();
+        queue.push_back(std::move(line));
+        if (!writing) write_next();
+        return true;
+    }
+
+    void write_next() {
+        if (queue.empty() || closed) {
+            writing = false;
+            if (!streaming) shut();
+            return;
+        }
+        writing = true;
+        auto self = shared_from_this();
+        asio::async_write(sock, asio::buffer(queue.front()), [self](const error_code& ec, std::size_t) {
+            self->queued -= self->queue.front().size();
+            self->queue.pop_front();
+            if (ec) return self->shut();
+            self->write_next();
+        });
+    }
+
+    void respond(const Reply& r) { send(encode_reply(r)); }
+
+    void shut() {
+        if (closed) return;
+        closed = true;
+        error_code ignored;
+        timer.cancel();
+        sock.shutdown(asio::socket_base::shutdown_both, ignored);
+        sock.close(ignored);
     }
 };
 

@@ -26,6 +26,19 @@ struct Caller {
 
 using Handler = std::function<Reply(const Fields&, const Caller&)>;
 
+// A reply that goes on: after the status line the server keeps the connection and writes lines
+// as they come, until the client hangs up. Writes are queued up to a bound; past it a line is
+// refused (send returns false) and the caller counts it.
+class Stream {
+public:
+    virtual ~Stream() = default;
+    virtual bool send(std::string line) = 0;
+    virtual bool open() const = 0;
+};
+// Returns the status: code 0 starts the stream (its body, if any, goes first); any other code is
+// an ordinary error reply.
+using StreamHandler = std::function<Reply(const Fields&, const Caller&, const std::shared_ptr<Stream>&)>;
+
 class Server {
 public:
     Server(asio::io_context& io, std::string path);
@@ -33,15 +46,22 @@ public:
     // Creates the socket (replacing a stale one), mode 0666: anyone may ask for status; commands
     // that change state check the caller. Returns an error text, empty on success.
     std::string listen();
-    void on(std::string cmd, Handler h) { handlers_[std::move(cmd)] = std::move(h); }
+    void on(std::string cmd, Handler h) { handlers_.plain[std::move(cmd)] = std::move(h); }
+    // A command whose reply streams (`events --follow`).
+    void on_stream(std::string cmd, StreamHandler h) { handlers_.streams[std::move(cmd)] = std::move(h); }
     void stop();
+
+    struct Handlers {
+        std::map<std::string, Handler, std::less<>> plain;
+        std::map<std::string, StreamHandler, std::less<>> streams;
+    };
 
 private:
     void accept();
     asio::io_context& io_;
     std::string path_;
     asio::local::stream_protocol::acceptor acceptor_;
-    std::map<std::string, Handler, std::less<>> handlers_;
+    Handlers handlers_;
 };
 
 }  // namespace modgate::control

@@ -22,5 +22,6 @@ int cmd_show(const Globals&, const Args&);
 int cmd_status(const Globals&, const Args&);
 int cmd_reload(const Globals&, const Args&);
 int cmd_window(const Globals&, const Args&);
+int cmd_events(const Globals&, const Args&);
 
 }  // namespace modgate::ctl

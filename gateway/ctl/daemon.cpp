@@ -1,7 +1,10 @@
 // modgatectl commands that talk to a running modgated over its control socket.
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "gateway/control/client.hpp"
+#include "gateway/control/status.hpp"
 #include "gateway/ctl/commands.hpp"
 #include "policy/duration.hpp"
 
@@ -26,6 +29,32 @@ int send(const Globals& g, control::Fields req) {
     return Exit::ok;
 }
 
+// A reply whose body is JSON (status, window list): printed as it is with --json, else parsed
+// into its struct and rendered as text. A body that does not parse is the daemon's fault.
+template <class Parse, class Render>
+int send_json(const Globals& g, const control::Fields& req, bool json, Parse parse, Render render) {
+    std::string error;
+    auto r = control::call(g.socket, req, error);
+    if (!r) {
+        std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
+        return Exit::runtime;
+    }
+    if (r->code != 0) {
+        std::fprintf(stderr, "modgatectl: %s\n", r->message.c_str());
+        std::fputs(r->body.c_str(), stderr);
+        return r->code;
+    }
+    try {
+        auto j = nlohmann::json::parse(r->body);
+        auto text = json ? j.dump() + "\n" : render(parse(j));
+        std::fputs(text.c_str(), stdout);
+        return Exit::ok;
+    } catch (const nlohmann::json::exception& e) {
+        std::fprintf(stderr, "modgatectl: malformed reply from modgated: %s\n", e.what());
+        return Exit::runtime;
+    }
+}
+
 bool help(const Args& a, const char* text) {
     if (a.size() == 1 && (a[0] == "-h" || a[0] == "--help")) {
         std::fputs(text, stdout);
@@ -40,15 +69,16 @@ int cmd_status(const Globals& g, const Args& a) {
     if (help(a, "usage: modgatectl status [--json]\n\nWhat modgated is running: policy and its hash, mode, "
                 "modalities, proxy and drop counters, uptime.\n"))
         return Exit::ok;
-    control::Fields req{{"cmd", "status"}};
+    bool json = false;
     for (const auto& x : a) {
-        if (x == "--json") req["json"] = "1";
+        if (x == "--json") json = true;
         else {
             std::fprintf(stderr, "usage: modgatectl status [--json]\n");
             return Exit::usage;
         }
     }
-    return send(g, req);
+    return send_json(g, {{"cmd", "status"}}, json, control::status_from_json,
+                     [](const control::Status& s) { return control::render_text(s); });
 }
 
 int cmd_reload(const Globals& g, const Args& a) {
@@ -86,15 +116,16 @@ int cmd_window(const Globals& g, const Args& a) {
     }
     const auto& verb = a[0];
     if (verb == "list") {
-        control::Fields req{{"cmd", "window-list"}};
+        bool json = false;
         for (std::size_t i = 1; i < a.size(); ++i) {
-            if (a[i] == "--json") req["json"] = "1";
+            if (a[i] == "--json") json = true;
             else {
                 std::fputs(usage, stderr);
                 return Exit::usage;
             }
         }
-        return send(g, req);
+        return send_json(g, {{"cmd", "window-list"}}, json, control::windows_from_json,
+                         [](const std::vector<control::WindowStatus>& w) { return control::render_text(w); });
     }
     if ((verb != "open" && verb != "close") || a.size() < 3) {
         std::fputs(usage, stderr);
@@ -144,6 +175,43 @@ int cmd_window(const Globals& g, const Args& a) {
     }
     if (reason) req["reason"] = *reason;
     return send(g, req);
+}
+
+}  // namespace modgate::ctl
+
+namespace modgate::ctl {
+
+int cmd_events(const Globals& g, const Args& a) {
+    const char* usage =
+        "usage: modgatectl events [--follow] [--json] [--modality NAME] [--kind EVENT] [--level LEVEL]\n\n"
+        "The most recent events modgated emitted (it keeps the last 2000), oldest first, as logfmt\n"
+        "lines or, with --json, one JSON object per line. --follow keeps printing events as they\n"
+        "happen until interrupted. --modality keeps the events of one modality (its name, or its\n"
+        "address as source or destination), --kind one event kind (docs/events.md), --level those\n"
+        "at or above a severity (debug, info, warning, error, critical). Root or admin_group only.\n";
+    if (a.size() == 1 && (a[0] == "-h" || a[0] == "--help")) {
+        std::fputs(usage, stdout);
+        return Exit::ok;
+    }
+    control::Fields req{{"cmd", "events"}};
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == "--follow") req["cmd"] = "events-follow";
+        else if (a[i] == "--json") req["json"] = "1";
+        else if ((a[i] == "--modality" || a[i] == "--kind" || a[i] == "--level") && i + 1 < a.size())
+            req[a[i].substr(2)] = a[i + 1], ++i;
+        else {
+            std::fputs(usage, stderr);
+            return Exit::usage;
+        }
+    }
+    if (req["cmd"] == "events") return send(g, req);
+    std::string error;
+    int code = control::stream(g.socket, req, [](std::string_view chunk) {
+        std::fwrite(chunk.data(), 1, chunk.size(), stdout);
+        std::fflush(stdout);
+    }, error);
+    if (code != 0) std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
+    return code;
 }
 
 }  // namespace modgate::ctl

@@ -26,6 +26,7 @@ constexpr Command commands[] = {
     {"status", "status [--json]", "what the running modgated enforces, with counters", cmd_status},
     {"reload", "reload", "make modgated re-read its policy (a bad policy is refused)", cmd_reload},
     {"window", "window open|close|list ...", "vendor maintenance windows (see `window --help`)", cmd_window},
+    {"events", "events [--follow] [--json] ...", "recent events, or follow them as they happen", cmd_events},
 };
 
 void print_usage(std::FILE* out) {

@@ -8,17 +8,22 @@
 #include <unistd.h>
 #include <filesystem>
 #include <map>
-#include <sstream>
+#include <nlohmann/json.hpp>
 
 #include <systemd/sd-daemon.h>
 
 #include <fmt/format.h>
 
 #include "gateway/control/server.hpp"
+#include "gateway/control/status.hpp"
+#include "gateway/daemon/event_feed.hpp"
 #include "gateway/daemon/kernel.hpp"
 #include "gateway/daemon/vendor_resolver.hpp"
 #include "gateway/daemon/window_manager.hpp"
+#include "gateway/events/bus.hpp"
 #include "gateway/events/events.hpp"
+#include "gateway/events/sink.hpp"
+#include "gateway/metrics/registry.hpp"
 #include "gateway/host/host.hpp"
 #include "gateway/proxy/dicom_session.hpp"
 #include "gateway/proxy/tcp_proxy.hpp"
@@ -31,20 +36,17 @@ namespace modgate::daemon {
 namespace {
 
 using events::Event;
+using events::Key;
+using events::Kind;
 using events::Level;
 
-// "modgate:flow:in" -> {"flow", "in"}
-std::pair<std::string, std::string> split_prefix(const std::string& prefix) {
-    auto a = prefix.find(':');
-    auto b = prefix.rfind(':');
-    if (a == std::string::npos || a == b) return {prefix, ""};
-    return {prefix.substr(a + 1, b - a - 1), prefix.substr(b + 1)};
-}
 
 class Daemon {
 public:
-    Daemon(const Options& opt, policy::Policy initial, std::unique_ptr<Kernel> kernel)
-        : opt_(opt),
+    Daemon(const Options& opt, policy::Policy initial, std::unique_ptr<Kernel> kernel, std::string hash,
+           metrics::Registry& metrics)
+        : metrics_(metrics),
+          opt_(opt),
           kernel_(std::move(kernel)),
           runtime_(std::make_shared<const proxy::PolicyState>(std::move(initial))),
           tcp_(io_, runtime_),
@@ -53,11 +55,49 @@ public:
           monitor_(io_),
           nflog_(io_),
           watchdog_(io_),
+          lag_probe_(io_),
           control_(io_, opt.control_socket),
           windows_(io_, opt.state_dir, runtime_),
           resolver_(io_, opt.state_dir, [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
               windows_.set_resolved(vendor, std::move(addrs));
-          }) {
+          }),
+          hash_(std::move(hash)) {
+        install_handlers();
+    }
+
+    int run() {
+        if (int rc = start_up(); rc != 0) return rc;
+        monitor_.assign(kernel_->monitor_fd());
+        nflog_.assign(kernel_->nflog_fd());
+        wait_monitor();
+        wait_nflog();
+        wait_signal();
+        start_watchdog();
+        probe_lag(std::chrono::steady_clock::now());
+        if (auto e = serve_control(); !e.empty()) return fatal("control_socket", e);
+        sd_notify(0, "READY=1");
+        const auto& p = policy();
+        Event(Kind::started).kv(Key::policy, p.source).kv(Key::hash, hash_).kv(Key::proxy_port, p.gateway.proxy_port);
+        try {
+            io_.run();
+        } catch (const std::exception& e) {
+            return fatal("exception", e.what());
+        }
+        // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
+        // diverted flows find no socket and are dropped; nothing opens.
+        Event(Kind::stopped).kv(Key::reason, stop_reason_);
+        return exit_code_;
+    }
+
+private:
+    const policy::Policy& policy() const { return runtime_.state()->policy; }
+
+    // The policy's mode, raised to island while the runtime island switch is on.
+    policy::Mode effective_mode(const policy::Policy& p) const {
+        return island_ ? policy::Mode::island : p.gateway.mode;
+    }
+
+    void install_handlers() {
         tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
                                                         proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
             return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
@@ -70,68 +110,73 @@ public:
                                        std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };
     }
 
-    int run() {
+    // Fail closed: before the first apply the ports stay down (a bridge without rules forwards
+    // everything); they come up only once the ruleset is in.
+    int start_up() {
         const auto& p = policy();
-        compiled_ = policy::compile(p);
-        const auto& rs = compiled_;
-        // Before the first apply the ports stay down: a bridge without rules forwards everything.
-        bool protected_already = kernel_->tables_present(rs);
-        if (!protected_already) {
+        compiled_ = policy::compile(p, effective_mode(p));
+        if (!kernel_->tables_present(compiled_)) {
             if (auto s = host::set_ports(p.gateway, false); !s) return fatal("ports_down", s.error());
         }
         if (auto s = host::prepare(p); !s) return fatal("host_setup", s.error());
         if (auto e = tcp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
         if (auto e = udp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
-        if (auto s = kernel_->apply(rs); !s) return fatal("apply", s.error());
-        Event("daemon", "ruleset_applied").kv("policy", p.source).kv("hash", hash_).kv("mode", policy::to_string(p.gateway.mode));
-        windows_.set_policy(runtime_.state(), rs);
+        if (auto s = kernel_->apply(compiled_); !s) return fatal("apply", s.error());
+        Event(Kind::ruleset_applied).kv(Key::policy, p.source).kv(Key::hash, hash_)
+            .kv(Key::mode, policy::to_string(effective_mode(p)));
+        windows_.set_policy(runtime_.state(), compiled_);
         resolver_.set_policy(p);
         if (auto s = host::set_ports(p.gateway, true); !s) return fatal("ports_up", s.error());
-        Event("daemon", "ports_up").kv("bridge", p.gateway.bridge).kv("modality_port", p.gateway.modality_port)
-            .kv("network_port", p.gateway.network_port);
-
-        monitor_.assign(kernel_->monitor_fd());
-        nflog_.assign(kernel_->nflog_fd());
-        wait_monitor();
-        wait_nflog();
-        wait_signal();
-        start_watchdog();
-        std::error_code dir_ec;
-        std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
-        if (auto e = control_.listen(); !e.empty()) return fatal("control_socket", e);
-        control_.on("status", [this](const control::Fields& f, const control::Caller&) { return status(f); });
-        control_.on("window-open", [this](const control::Fields& f, const control::Caller& c) { return windows_.open(f, c); });
-        control_.on("window-close", [this](const control::Fields& f, const control::Caller& c) { return windows_.close(f, c); });
-        control_.on("window-list", [this](const control::Fields& f, const control::Caller&) { return windows_.list(f); });
-        control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
-            if (!c.root_or_member(policy().gateway.admin_group))
-                return control::Reply{4, fmt::format("user {} may not reload (root or group '{}' only)", c.user,
-                                                     policy().gateway.admin_group), {}};
-            Event("control", "reload_requested").kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user);
-            return reload();
-        });
-        sd_notify(0, "READY=1");
-        Event("daemon", "started").kv("policy", p.source).kv("hash", hash_).kv("proxy_port", p.gateway.proxy_port);
-        try {
-            io_.run();
-        } catch (const std::exception& e) {
-            return fatal("exception", e.what());
-        }
-        // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
-        // diverted flows find no socket and are dropped; nothing opens.
-        Event("daemon", "stopped").kv("reason", stop_reason_);
-        return exit_code_;
+        Event(Kind::ports_up).kv(Key::bridge, p.gateway.bridge).kv(Key::modality_port, p.gateway.modality_port)
+            .kv(Key::network_port, p.gateway.network_port);
+        return 0;
     }
 
-private:
-    const policy::Policy& policy() const { return runtime_.state()->policy; }
+    std::string serve_control() {
+        std::error_code dir_ec;
+        std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
+        if (auto e = control_.listen(); !e.empty()) return e;
+        control_.on("status", [this](const control::Fields&, const control::Caller&) {
+            return control::Reply{0, {}, control::to_json(status()).dump() + "\n"};
+        });
+        control_.on("window-open", [this](const control::Fields& f, const control::Caller& c) { return windows_.open(f, c); });
+        control_.on("window-close", [this](const control::Fields& f, const control::Caller& c) { return windows_.close(f, c); });
+        control_.on("window-list", [this](const control::Fields&, const control::Caller&) {
+            return control::Reply{0, {}, control::to_json(windows_.list()).dump() + "\n"};
+        });
+        control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
+            if (auto r = refuse_unless_admin(c, "reload")) return *r;
+            Event(Kind::reload_requested).kv(Key::uid, static_cast<std::uint64_t>(c.uid)).kv(Key::user, c.user);
+            return reload();
+        });
+        control_.on("events", [this](const control::Fields& f, const control::Caller& c) {
+            if (auto r = refuse_unless_admin(c, "read events")) return *r;
+            control::Reply refusal;
+            auto filter = parse_filter(f, policy(), refusal);
+            return filter ? list_events(*filter) : refusal;
+        });
+        control_.on_stream("events-follow", [this](const control::Fields& f, const control::Caller& c,
+                                                   const std::shared_ptr<control::Stream>& out) {
+            if (auto r = refuse_unless_admin(c, "read events")) return *r;
+            control::Reply refusal;
+            auto filter = parse_filter(f, policy(), refusal);
+            return filter ? follow_events(io_, *filter, out) : refusal;
+        });
+        return {};
+    }
+
+    std::optional<control::Reply> refuse_unless_admin(const control::Caller& c, std::string_view what) const {
+        const auto& group = policy().gateway.admin_group;
+        if (c.root_or_member(group)) return std::nullopt;
+        return control::Reply{4, fmt::format("user {} may not {} (root or group '{}' only)", c.user, what, group), {}};
+    }
 
     int fatal(std::string_view what, std::string_view error) {
-        Event("daemon", "fatal", Level::critical).kv("stage", what).kv("error", error);
+        Event(Kind::fatal).kv(Key::stage, what).kv(Key::error, error);
         if (auto s = host::set_ports(policy().gateway, false); !s)
-            Event("daemon", "ports_down_failed", Level::critical).kv("error", s.error());
+            Event(Kind::ports_down_failed).kv(Key::error, s.error());
         else
-            Event("daemon", "ports_down", Level::warning).kv("reason", what);
+            Event(Kind::ports_down).kv(Key::reason, what);
         return 3;
     }
 
@@ -152,35 +197,43 @@ private:
     void wait_monitor() {
         monitor_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
             if (ec) return;
-            auto change = kernel_->process_monitor();
-            if (!change.empty()) {
-                Event("daemon", "ruleset_tampered", Level::critical).kv("change", change);
-                if (auto s = kernel_->apply(compiled_); !s) {
-                    Event("daemon", "reapply_failed", Level::critical).kv("error", s.error());
-                } else {
-                    Event("daemon", "ruleset_reapplied", Level::warning).kv("hash", hash_);
-                    windows_.kernel_replaced();  // open windows' elements went with the old tables
-                }
-            }
+            on_monitor(kernel_->process_monitor());
             wait_monitor();
         });
+    }
+
+    // A foreign change to our tables is put back at once; a failure to read the monitor is
+    // reported as what it is, never as a tamper.
+    void on_monitor(const MonitorRead& m) {
+        if (!m.error.empty()) Event(Kind::monitor_failed).kv(Key::error, m.error);
+        if (m.foreign.empty()) return;
+        Event(Kind::ruleset_tampered).kv(Key::change, m.foreign);
+        if (auto s = kernel_->apply(compiled_); !s) {
+            Event(Kind::reapply_failed).kv(Key::error, s.error());
+            return;
+        }
+        Event(Kind::ruleset_reapplied).kv(Key::hash, hash_);
+        windows_.kernel_replaced();  // open windows' elements went with the old tables
     }
 
     void wait_nflog() {
         nflog_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
             if (ec) return;
-            kernel_->process_nflog([this](const DropRecord& r) {
-                auto [rule, dir] = split_prefix(r.prefix);
-                ++drops_[rule + ":" + dir];
-                Event e("filter", "drop");
-                e.kv("rule", rule).kv("dir", dir);
-                if (!r.in.empty()) e.kv("in", r.in);
-                e.kv("proto", r.proto);
-                if (!r.src.empty()) e.kv("src", r.src).kv("dst", r.dst);
-                if (r.dport) e.kv("sport", static_cast<unsigned>(r.sport)).kv("dport", static_cast<unsigned>(r.dport));
-            });
+            std::uint64_t lost = 0;
+            auto error = kernel_->process_nflog([](const DropRecord& r) { drop_event(r); }, lost);
+            if (!error.empty()) Event(Kind::nflog_failed).kv(Key::error, error).kv(Key::records, lost);
             wait_nflog();
         });
+    }
+
+    static void drop_event(const DropRecord& r) {
+        Event e(Kind::drop);
+        if (r.prefix) e.kv(Key::rule, policy::to_string(r.prefix->reason)).kv(Key::dir, policy::to_string(r.prefix->dir));
+        else e.kv(Key::rule, "unknown");
+        if (!r.in.empty()) e.kv(Key::in, r.in);
+        e.kv(Key::proto, r.proto);
+        if (!r.src.empty()) e.kv(Key::src, r.src).kv(Key::dst, r.dst);
+        if (r.dport) e.kv(Key::sport, static_cast<unsigned>(r.sport)).kv(Key::dport, static_cast<unsigned>(r.dport));
     }
 
     void start_watchdog() {
@@ -198,40 +251,71 @@ private:
         });
     }
 
+    // How late the event loop runs a timer: the longest stall is a status figure, and a stall
+    // of a second or more is an event.
+    void probe_lag(std::chrono::steady_clock::time_point due) {
+        auto late = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - due).count();
+        if (late > 0) metrics_.note_loop_lag(static_cast<std::uint64_t>(late));
+        if (late >= 1000) Event(Kind::loop_stalled).kv(Key::lag_ms, static_cast<std::int64_t>(late));
+        auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+        lag_probe_.expires_at(next);
+        lag_probe_.async_wait([this, next](const error_code& ec) {
+            if (!ec) probe_lag(next);
+        });
+    }
+
+    control::Reply reject_reload(const policy::LoadResult& r) {
+        for (const auto& d : r.diagnostics.all()) {
+            if (d.severity != policy::Severity::error) continue;
+            Event(Kind::reload_rejected).kv(Key::file, r.source).kv(Key::line, static_cast<unsigned>(d.loc.line))
+                .kv(Key::col, static_cast<unsigned>(d.loc.col)).kv(Key::error, d.message);
+        }
+        Event(Kind::reload_rejected).kv(Key::file, r.source)
+            .kv(Key::errors, static_cast<std::uint64_t>(r.diagnostics.errors())).kv(Key::kept, hash_);
+        return {1, "policy rejected; the running policy is kept", r.report()};
+    }
+
+    static bool restart_only_change(const policy::Gateway& old, const policy::Gateway& next) {
+        return old.bridge != next.bridge || old.modality_port != next.modality_port ||
+               old.network_port != next.network_port || old.proxy_port != next.proxy_port;
+    }
+
     control::Reply reload() {
         auto r = policy::load_file(opt_.policy_path);
-        if (!r.policy) {
-            for (const auto& d : r.diagnostics.all()) {
-                if (d.severity != policy::Severity::error) continue;
-                Event("daemon", "reload_rejected", Level::error)
-                    .kv("file", r.source).kv("line", static_cast<unsigned>(d.loc.line))
-                    .kv("col", static_cast<unsigned>(d.loc.col)).kv("error", d.message);
-            }
-            Event("daemon", "reload_rejected", Level::error)
-                .kv("file", r.source).kv("errors", static_cast<std::uint64_t>(r.diagnostics.errors()))
-                .kv("kept", hash_);
-            return {1, "policy rejected; the running policy is kept", r.report()};
-        }
-        const auto& old = policy().gateway;
-        const auto& next = r.policy->gateway;
-        if (old.bridge != next.bridge || old.modality_port != next.modality_port ||
-            old.network_port != next.network_port || old.proxy_port != next.proxy_port) {
-            Event("daemon", "reload_rejected", Level::error)
-                .kv("file", r.source).kv("error", "bridge, ports and proxy_port change only with a restart").kv("kept", hash_);
+        if (!r.policy) return reject_reload(r);
+        if (restart_only_change(policy().gateway, r.policy->gateway)) {
+            Event(Kind::reload_rejected).kv(Key::file, r.source)
+                .kv(Key::error, "bridge, ports and proxy_port change only with a restart").kv(Key::kept, hash_);
             return {1, "bridge, ports and proxy_port change only with a restart; the running policy is kept", {}};
         }
-        auto rs = policy::compile(*r.policy);
+        auto rs = policy::compile(*r.policy, effective_mode(*r.policy));
         if (auto s = host::prepare(*r.policy); !s) {
-            Event("daemon", "reload_failed", Level::error).kv("stage", "host_setup").kv("error", s.error()).kv("kept", hash_);
+            Event(Kind::reload_failed).kv(Key::stage, "host_setup").kv(Key::file, r.source).kv(Key::error, s.error())
+                .kv(Key::kept, hash_);
             return {3, "host set-up failed: " + s.error(), {}};
         }
         if (auto s = kernel_->apply(rs); !s) {
-            Event("daemon", "reload_failed", Level::error).kv("stage", "apply").kv("error", s.error()).kv("kept", hash_);
+            reload_apply_failed(r.source, s.error());
             return {3, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
         }
         compiled_ = std::move(rs);
-        auto new_hash = policy::policy_hash(r.text);
-        auto state = std::make_shared<const proxy::PolicyState>(std::move(*r.policy));
+        return put_in_force(std::move(*r.policy), policy::policy_hash(r.text));
+    }
+
+    // The kernel's error names the refused rule with its policy line:col ("... (policy 12:3)"):
+    // the event carries them as keys so a SIEM can point at the line.
+    void reload_apply_failed(const std::string& file, const std::string& error) {
+        Event e(Kind::reload_failed);
+        e.kv(Key::stage, "apply").kv(Key::file, file);
+        unsigned line = 0, col = 0;
+        if (auto at = error.rfind("policy "); at != std::string::npos &&
+                                              std::sscanf(error.c_str() + at, "policy %u:%u", &line, &col) == 2)
+            e.kv(Key::line, line).kv(Key::col, col);
+        e.kv(Key::error, error).kv(Key::kept, hash_);
+    }
+
+    control::Reply put_in_force(policy::Policy next, std::string new_hash) {
+        auto state = std::make_shared<const proxy::PolicyState>(std::move(next));
         runtime_.set_state(state);
         // Sessions whose flow the new policy no longer allows end now.
         windows_.set_policy(state, compiled_);
@@ -241,61 +325,56 @@ private:
             std::shared_ptr<const void> keep;
             return f.proto != policy::Proto::tcp || !windows_.match(f.client.addr, f.server.addr, f.server.port, keep);
         };
-        auto closed = runtime_.close_if(gone, "policy reload") + udp_.close_if(gone, "policy reload");
-        Event("daemon", "reload_applied").kv("hash", new_hash).kv("previous", hash_)
-            .kv("closed_sessions", static_cast<std::uint64_t>(closed));
+        auto closed = runtime_.close_if(gone, "policy reload");
+        Event(Kind::reload_applied).kv(Key::hash, new_hash).kv(Key::previous, hash_)
+            .kv(Key::closed_sessions, static_cast<std::uint64_t>(closed))
+            .kv(Key::mode, policy::to_string(effective_mode(state->policy)));
         hash_ = new_hash;
         return {0, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
     }
 
-    control::Reply status(const control::Fields& f) {
+    control::Status status() {
         const auto& p = policy();
-        auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-        const auto& c = runtime_.counters;
-        auto live = runtime_.live() + udp_.flows();
-        auto counted = kernel_->drop_counters(compiled_);
-        if (f.contains("json")) {
-            using control::json_string;
-            std::string mods, drops, kdrops;
-            for (const auto& [k, v] : counted) kdrops += fmt::format("{}{}:{}", kdrops.empty() ? "" : ",", json_string(k), v);
-            for (const auto& m : p.modalities) {
-                std::size_t allows = 0;
-                for (const auto& a : p.allows) allows += a.modality == m.name;
-                mods += fmt::format("{}{{\"name\":{},\"ip\":{},\"mac\":{},\"allows\":{}}}", mods.empty() ? "" : ",",
-                                    json_string(m.name), json_string(m.ip.addr.str()), json_string(m.mac.str()), allows);
-            }
-            for (const auto& [k, v] : drops_) drops += fmt::format("{}{}:{}", drops.empty() ? "" : ",", json_string(k), v);
-            return {0, {}, fmt::format(
-                "{{\"running\":true,\"uptime_s\":{},\"policy\":{{\"path\":{},\"hash\":{},\"mode\":{}}},"
-                "\"modalities\":[{}],\"proxy\":{{\"accepted\":{},\"refused\":{},\"upstream_failed\":{},"
-                "\"closed\":{},\"live\":{},\"bytes_up\":{},\"bytes_down\":{},\"udp_datagrams\":{}}},"
-                "\"drops\":{{{}}},\"drops_logged\":{{{}}},\"windows\":{}}}\n",
-                uptime, json_string(opt_.policy_path), json_string(hash_), json_string(policy::to_string(p.gateway.mode)),
-                mods, c.accepted, c.refused, c.upstream_failed, c.closed, live, c.bytes_up, c.bytes_down,
-                c.udp_datagrams, kdrops, drops, windows_.status_json())};
-        }
-        std::string out = fmt::format("modgated: running, up {}s\npolicy:   {} (hash {}), mode {}\nmodalities:\n", uptime,
-                                      opt_.policy_path, hash_, policy::to_string(p.gateway.mode));
+        control::Status s;
+        s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+        s.policy_path = opt_.policy_path;
+        s.hash = hash_;
+        s.mode = policy::to_string(effective_mode(p));
+        s.policy_mode = policy::to_string(p.gateway.mode);
         for (const auto& m : p.modalities) {
-            std::size_t allows = 0;
+            std::uint64_t allows = 0;
             for (const auto& a : p.allows) allows += a.modality == m.name;
-            out += fmt::format("  {:<16} {:<15} {}  {} allows\n", m.name, m.ip.addr.str(), m.mac.str(), allows);
+            s.modalities.push_back({m.name, m.ip.addr.str(), m.mac.str(), allows});
         }
-        out += fmt::format("proxy:    {} accepted, {} refused, {} upstream failures, {} live, {} bytes up, {} bytes down\n",
-                           c.accepted, c.refused, c.upstream_failed, live, c.bytes_up, c.bytes_down);
-        out += "drops:    counted";
-        if (counted.empty()) out += " (unavailable)";
-        for (const auto& [k, v] : counted) out += fmt::format(" {}={}", k, v);
-        out += "\n          logged (rate-limited)";
-        if (drops_.empty()) out += " none";
-        for (const auto& [k, v] : drops_) out += fmt::format(" {}={}", k, v);
-        out += "\nwindows:\n";
-        auto w = windows_.list({});
-        std::istringstream lines(w.body);
-        for (std::string line; std::getline(lines, line);) out += "  " + line + "\n";
-        return {0, {}, out};
+        s.drops = kernel_->drop_counters(compiled_);
+        s.drops_available = !s.drops.empty();
+        fill_metrics(s, metrics_.snapshot());
+        s.proxy.live = runtime_.live();
+        for (const auto& sink : events::Bus::get().sinks()) s.sinks[sink->name()] = {sink->written(), sink->dropped()};
+        s.windows = windows_.list();
+        return s;
     }
 
+    static void fill_metrics(control::Status& s, const metrics::Snapshot& m) {
+        auto t = m.flow_totals();
+        using metrics::FlowOutcome;
+        s.proxy.accepted = t.outcomes[static_cast<std::size_t>(FlowOutcome::opened)];
+        s.proxy.closed = t.outcomes[static_cast<std::size_t>(FlowOutcome::closed)];
+        s.proxy.upstream_failed = t.outcomes[static_cast<std::size_t>(FlowOutcome::upstream_failed)];
+        s.proxy.refused = m.refused_total();
+        s.proxy.bytes_up = t.bytes_up;
+        s.proxy.bytes_down = t.bytes_down;
+        for (const auto& [k, v] : m.drops_logged) s.drops_logged[k.first + ":" + k.second] = v;
+        s.associations = m.associations;
+        for (const auto& [k, v] : m.dimse) {
+            if (v.forwarded) s.dimse_forwarded[k] = v.forwarded;
+            if (v.refused) s.dimse_refused[k] = v.refused;
+        }
+        s.loop_max_lag_ms = m.loop_max_lag_ms;
+        s.nflog_lost = m.nflog_lost;
+    }
+
+    metrics::Registry& metrics_;
     Options opt_;
     std::unique_ptr<Kernel> kernel_;
     asio::io_context io_;
@@ -304,61 +383,74 @@ private:
     proxy::UdpProxy udp_;
     asio::signal_set signals_;
     asio::posix::stream_descriptor monitor_, nflog_;
-    asio::steady_timer watchdog_;
+    asio::steady_timer watchdog_, lag_probe_;
     control::Server control_;
     WindowManager windows_;
     proxy::DicomCounts dicom_counts_;
     VendorResolver resolver_;
     std::chrono::microseconds watchdog_interval_{0};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-    std::map<std::string, std::uint64_t> drops_;  // NFLOG records by "rule:dir"
     ruleset::Ruleset compiled_;  // what the kernel holds (re-applied when someone alters it)
     std::string hash_;
+    bool island_ = false;  // the runtime island switch (its command comes with the island work)
     std::string stop_reason_ = "io stopped";
     int exit_code_ = 0;
-
-public:
-    void set_hash(std::string h) { hash_ = std::move(h); }
 };
+
+// Events go to stderr (journald) and every file sink; a file that cannot be opened stops the
+// start (an operator who asked for a copy must get one).
+bool start_events(const Options& opt, const policy::Policy& p, metrics::Registry& registry) {
+    auto& bus = events::Bus::get();
+    bus.observe([&registry](const events::Record& r) { registry.observe(r); });
+    std::string error;
+    auto sinks = make_sinks(p.logging, opt.event_file, error);
+    if (sinks.empty()) {
+        bus.set_sinks({events::LogfmtSink::to_stderr(Level::info)});
+        Event(Kind::refused_to_start).kv(Key::error, error);
+        return false;
+    }
+    bus.set_sinks(std::move(sinks));
+    return true;
+}
+
+// One daemon per state directory: a second one would fight the first over the ruleset.
+bool lock_state_dir(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    int lock = ::open((dir + "/modgated.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock >= 0 && ::flock(lock, LOCK_EX | LOCK_NB) == 0) return true;
+    Event(Kind::refused_to_start).kv(Key::error, fmt::format("another modgated holds {}/modgated.lock", dir));
+    return false;
+}
 
 }  // namespace
 
 int run(const Options& opt, policy::Policy initial) {
-    // Events always go to stderr (journald); a file sink (or --event-file) adds a copy.
-    std::string event_file = opt.event_file;
-    for (const auto& sk : initial.logging.sinks)
-        if (sk.type == policy::SinkType::file && event_file.empty()) event_file = sk.target;
-    events::init(event_file, initial.logging.level == "debug" || initial.logging.level == "trace" ? Level::debug
-                             : initial.logging.level == "warning"                                ? Level::warning
-                             : initial.logging.level == "error"                                  ? Level::error
-                                                                                                  : Level::info);
-    if (auto s = host::check_interfaces(initial.gateway); !s) {
-        Event("daemon", "refused_to_start", Level::critical).kv("error", s.error());
-        return 3;
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(opt.state_dir, ec);
-    // One daemon per state directory: a second one would fight the first over the ruleset.
-    int lock = ::open((opt.state_dir + "/modgated.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
-        Event("daemon", "refused_to_start", Level::critical)
-            .kv("error", fmt::format("another modgated holds {}/modgated.lock", opt.state_dir));
-        return 3;
-    }
-    auto kernel = open_kernel(policy::compile(initial), initial.gateway.drop_log.group);
-    if (!kernel) {
-        Event("daemon", "refused_to_start", Level::critical).kv("error", kernel.error());
-        return 3;
-    }
+    // A file sink whose reader went away (a FIFO, a pipe) must cost a line, not the daemon.
+    std::signal(SIGPIPE, SIG_IGN);
     // The policy text hash identifies what is loaded in status and events.
-    std::string hash;
-    {
-        auto r = policy::load_file(opt.policy_path);
-        hash = policy::policy_hash(r.text);
+    auto hash = policy::policy_hash(policy::load_file(opt.policy_path).text);
+    auto kernel_or = [&]() -> std::unique_ptr<Kernel> {
+        if (auto s = host::check_interfaces(initial.gateway); !s) {
+            Event(Kind::refused_to_start).kv(Key::error, s.error());
+            return nullptr;
+        }
+        if (!lock_state_dir(opt.state_dir)) return nullptr;
+        auto kernel = open_kernel(policy::compile(initial), initial.gateway.drop_log.group);
+        if (!kernel) Event(Kind::refused_to_start).kv(Key::error, kernel.error());
+        return kernel ? std::move(*kernel) : nullptr;
+    };
+    static metrics::Registry registry;  // the bus outlives run(): so does what it feeds
+    if (!start_events(opt, initial, registry)) return 3;
+    auto kernel = kernel_or();
+    if (!kernel) {
+        events::Bus::get().flush();
+        return 3;
     }
-    Daemon d(opt, std::move(initial), std::move(*kernel));
-    d.set_hash(hash);
-    return d.run();
+    Daemon d(opt, std::move(initial), std::move(kernel), hash, registry);
+    int rc = d.run();
+    events::Bus::get().flush();
+    return rc;
 }
 
 }  // namespace modgate::daemon

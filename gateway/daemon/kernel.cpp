@@ -43,14 +43,17 @@ public:
 
     int monitor_fd() override { return monitor_.fd(); }
 
-    std::string process_monitor() override {
+    MonitorRead process_monitor() override {
+        MonitorRead out;
         auto changes = monitor_.process_readable();
-        if (!changes) return "change monitor failed: " + changes.error().message;
-        std::string out;
+        if (!changes) {
+            out.error = changes.error().message;
+            return out;
+        }
         for (const auto& c : *changes) {
             if (c.ours) continue;
-            if (!out.empty()) out += "; ";
-            out += nft::describe(c);
+            if (!out.foreign.empty()) out.foreign += "; ";
+            out.foreign += nft::describe(c);
         }
         return out;
     }
@@ -66,7 +69,9 @@ public:
                 std::string key;
                 for (const auto& st : c.rules[0].stmts) {
                     if (const auto* k = std::get_if<ruleset::Counter>(&st)) packets = k->packets;
-                    if (const auto* l = std::get_if<ruleset::Log>(&st)) key = l->prefix.substr(l->prefix.find(':') + 1);
+                    if (const auto* l = std::get_if<ruleset::Log>(&st))
+                        if (auto p = policy::parse_drop_prefix(l->prefix))
+                            key = fmt::format("{}:{}", policy::to_string(p->reason), policy::to_string(p->dir));
                 }
                 if (!key.empty()) out[key] += packets;
             }
@@ -75,12 +80,14 @@ public:
 
     int nflog_fd() override { return nflog_.fd(); }
 
-    void process_nflog(const std::function<void(const DropRecord&)>& on_record) override {
+    std::string process_nflog(const std::function<void(const DropRecord&)>& on_record, std::uint64_t& lost) override {
+        auto before = nflog_.dropped();
         auto recs = nflog_.process_readable();
-        if (!recs) return;
+        lost = nflog_.dropped() - before;
+        if (!recs) return recs.error().message;
         for (const auto& r : *recs) {
             DropRecord d;
-            d.prefix = r.prefix;
+            d.prefix = policy::parse_drop_prefix(r.prefix);
             d.in = !r.phys_in_name.empty() ? r.phys_in_name : r.in_name;
             d.out = !r.phys_out_name.empty() ? r.phys_out_name : r.out_name;
             switch (r.l3_proto) {
@@ -95,6 +102,7 @@ public:
             d.dport = r.dport;
             on_record(d);
         }
+        return lost ? fmt::format("the kernel dropped {} NFLOG records (socket buffer full)", lost) : std::string{};
     }
 
 private:

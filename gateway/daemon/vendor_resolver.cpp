@@ -19,6 +19,8 @@
 namespace modgate::daemon {
 
 using events::Event;
+using events::Key;
+using events::Kind;
 using events::Level;
 
 struct VendorResolver::Name {
@@ -73,7 +75,7 @@ void VendorResolver::persist() {
     bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-        Event("vendors", "state_file_write_failed", Level::error).kv("file", path).kv("error", std::strerror(errno));
+        Event(Kind::state_file_write_failed, Level::error).kv(Key::file, path).kv(Key::error, std::strerror(errno));
 }
 
 void VendorResolver::set_policy(const policy::Policy& p) {
@@ -237,7 +239,7 @@ void VendorResolver::done(const std::shared_ptr<Name>& n, bool ok, std::vector<p
         std::string list;
         for (auto a : addrs) list += (list.empty() ? "" : ",") + a.str();
         if (changed || !n->have_answer)
-            Event("vendors", "vendor_resolved").kv("name", n->fqdn).kv("addresses", list).kv("ttl", static_cast<std::uint64_t>(ttl));
+            Event(Kind::vendor_resolved).kv(Key::name, n->fqdn).kv(Key::addresses, list).kv(Key::ttl, static_cast<std::uint64_t>(ttl));
         n->last_good = std::move(addrs);
         n->have_answer = true;
         if (changed) {
@@ -248,8 +250,8 @@ void VendorResolver::done(const std::shared_ptr<Name>& n, bool ok, std::vector<p
     } else {
         std::string kept;
         for (auto a : n->last_good) kept += (kept.empty() ? "" : ",") + a.str();
-        Event("vendors", "vendor_resolve_failed", Level::warning)
-            .kv("name", n->fqdn).kv("error", error).kv("kept", kept.empty() ? "none" : kept);
+        Event(Kind::vendor_resolve_failed, Level::warning)
+            .kv(Key::name, n->fqdn).kv(Key::error, error).kv(Key::kept, kept.empty() ? "none" : kept);
     }
     n->timer.expires_after(again);
     std::weak_ptr<Name> w = n;

@@ -23,6 +23,8 @@
 namespace modgate::daemon {
 
 using events::Event;
+using events::Key;
+using events::Kind;
 using events::Level;
 using windows::Time;
 
@@ -77,14 +79,14 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
     if (!writer_) {
         auto w = nft::ElementWriter::open();
         if (!w) {
-            Event("windows", "element_writer_failed", Level::critical).kv("error", w.error().message);
+            Event(Kind::element_writer_failed, Level::critical).kv(Key::error, w.error().message);
         } else {
             writer_.emplace(std::move(*w));
         }
     }
     auto fresh = windows::WindowSet::make(state_->policy);
     if (!fresh) {
-        Event("windows", "windows_unavailable", Level::critical).kv("error", fresh.error());
+        Event(Kind::windows_unavailable, Level::critical).kv(Key::error, fresh.error());
         return;
     }
     std::vector<windows::Record> records;
@@ -100,9 +102,9 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
             if (parsed) {
                 records = std::move(*parsed);
             } else {
-                Event("windows", "state_file_damaged", Level::critical)
-                    .kv("file", state_dir_ + "/windows.state").kv("error", parsed.error())
-                    .kv("action", "no window restored");
+                Event(Kind::state_file_damaged, Level::critical)
+                    .kv(Key::file, state_dir_ + "/windows.state").kv(Key::error, parsed.error())
+                    .kv(Key::action, "no window restored");
             }
         }
         read_kernel();
@@ -110,9 +112,9 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
     set_ = std::move(*fresh);
     auto result = windows::restore(*set_, records, now());
     for (const auto& n : result.notes)
-        Event("windows", "window_restore", n.outcome == windows::Outcome::restored ? Level::info : Level::warning)
-            .kv("modality", n.modality).kv("vendor", n.vendor).kv("record", n.record)
-            .kv("outcome", windows::to_string(n.outcome)).kv("detail", n.detail);
+        Event(Kind::window_restore, n.outcome == windows::Outcome::restored ? Level::info : Level::warning)
+            .kv(Key::modality, n.modality).kv(Key::vendor, n.vendor).kv(Key::record, n.record)
+            .kv(Key::outcome, windows::to_string(n.outcome)).kv(Key::detail, n.detail);
     rebuild_flows();
     apply(result.transitions);
     // Scheduled slots running now (or missed while the daemon was down) open at once.
@@ -227,15 +229,15 @@ void WindowManager::tick() {
 }
 
 void WindowManager::audit(const windows::Transition& t) {
-    Event e("windows", fmt::format("window_{}", windows::to_string(t.action)));
-    e.kv("modality", t.modality).kv("vendor", t.vendor).kv("cause", windows::to_string(t.cause))
-        .kv("at", windows::format_time(t.at));
+    Event e(t.action == windows::Action::open ? Kind::window_open : t.action == windows::Action::extend ? Kind::window_extend : Kind::window_close);
+    e.kv(Key::modality, t.modality).kv(Key::vendor, t.vendor).kv(Key::cause, windows::to_string(t.cause))
+        .kv(Key::at, windows::format_time(t.at));
     if (t.action != windows::Action::close)
-        e.kv("opened_at", windows::format_time(t.opened_at)).kv("ends_at", windows::format_time(t.ends_at))
-            .kv("timeout", windows::format_duration(t.timeout()));
-    if (t.who) e.kv("uid", static_cast<std::uint64_t>(t.who->uid)).kv("user", t.who->user);
-    if (!t.reason.empty()) e.kv("reason", t.reason);
-    if (t.capped) e.kv("capped", true);
+        e.kv(Key::opened_at, windows::format_time(t.opened_at)).kv(Key::ends_at, windows::format_time(t.ends_at))
+            .kv(Key::timeout, windows::format_duration(t.timeout()));
+    if (t.who) e.kv(Key::uid, static_cast<std::uint64_t>(t.who->uid)).kv(Key::user, t.who->user);
+    if (!t.reason.empty()) e.kv(Key::reason, t.reason);
+    if (t.capped) e.kv(Key::capped, true);
 }
 
 void WindowManager::apply(const std::vector<windows::Transition>& ts) {
@@ -252,7 +254,7 @@ void WindowManager::apply(const std::vector<windows::Transition>& ts) {
         auto out = w->out.name, in = w->in.name;
         auto n = rt_.close_if([&](const proxy::FlowInfo& f) { return f.match.allow && (f.match.allow->name == out || f.match.allow->name == in); },
                               "maintenance window closed");
-        if (n) Event("windows", "sessions_cut").kv("modality", t.modality).kv("vendor", t.vendor).kv("sessions", static_cast<std::uint64_t>(n));
+        if (n) Event(Kind::sessions_cut).kv(Key::modality, t.modality).kv(Key::vendor, t.vendor).kv(Key::sessions, static_cast<std::uint64_t>(n));
     }
     reconcile();
     persist();
@@ -333,7 +335,7 @@ void WindowManager::reconcile() {
                 r = writer_->replace(inet_table, def, still, adds);
             }
             if (!r) {
-                Event("windows", "kernel_update_failed", Level::critical).kv("set", def.name).kv("error", r.error().message);
+                Event(Kind::kernel_update_failed, Level::critical).kv(Key::set, def.name).kv(Key::error, r.error().message);
                 return;
             }
         }
@@ -360,7 +362,7 @@ void WindowManager::persist() {
     bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
     if (fd >= 0) ::close(fd);
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-        Event("windows", "state_file_write_failed", Level::error).kv("file", path).kv("error", std::strerror(errno));
+        Event(Kind::state_file_write_failed, Level::error).kv(Key::file, path).kv(Key::error, std::strerror(errno));
 }
 
 namespace {
@@ -378,9 +380,9 @@ std::expected<WindowManager::Target, control::Reply> WindowManager::target(const
     Target t{get("modality"), get("vendor"), get("reason"), nullptr, nullptr};
     const auto& p = state_->policy;
     auto refuse = [&](int code, std::string msg) {
-        Event("windows", "window_refused", Level::warning)
-            .kv("action", verb).kv("modality", t.modality).kv("vendor", t.vendor)
-            .kv("uid", static_cast<std::uint64_t>(c.uid)).kv("user", c.user).kv("reason", t.reason).kv("why", msg);
+        Event(Kind::window_refused, Level::warning)
+            .kv(Key::action, verb).kv(Key::modality, t.modality).kv(Key::vendor, t.vendor)
+            .kv(Key::uid, static_cast<std::uint64_t>(c.uid)).kv(Key::user, c.user).kv(Key::reason, t.reason).kv(Key::why, msg);
         return std::unexpected(control::Reply{code, std::move(msg), {}});
     };
     if (!p.find_modality(t.modality)) return refuse(1, fmt::format("unknown modality '{}'", t.modality));
@@ -405,9 +407,9 @@ control::Reply WindowManager::open(const control::Fields& f, const control::Call
     const auto& v = t->vendor;
     const auto& reason = t->reason;
     auto refuse = [&](int code, std::string msg) {
-        Event("windows", "window_refused", Level::warning)
-            .kv("action", "open").kv("modality", m).kv("vendor", v).kv("uid", static_cast<std::uint64_t>(c.uid))
-            .kv("user", c.user).kv("reason", reason).kv("why", msg);
+        Event(Kind::window_refused, Level::warning)
+            .kv(Key::action, "open").kv(Key::modality, m).kv(Key::vendor, v).kv(Key::uid, static_cast<std::uint64_t>(c.uid))
+            .kv(Key::user, c.user).kv(Key::reason, reason).kv(Key::why, msg);
         return control::Reply{code, std::move(msg), {}};
     };
     long long secs = 0;
@@ -437,55 +439,29 @@ control::Reply WindowManager::close(const control::Fields& f, const control::Cal
     return {0, {}, fmt::format("window {} {}\n", window_name(t->modality, t->vendor), was_open ? "closed" : "was not open")};
 }
 
-control::Reply WindowManager::list(const control::Fields& f) {
-    if (!set_) return {3, "windows unavailable", {}};
+std::vector<control::WindowStatus> WindowManager::list() const {
+    std::vector<control::WindowStatus> out;
+    if (!set_) return out;
     auto t = now();
-    bool json = f.contains("json");
-    std::string out = json ? "[" : "";
-    bool first = true;
     for (const auto& w : set_->windows()) {
         const auto& s = w.state();
-        auto next = w.schedule().next_start_after(t);
-        if (json) {
-            out += fmt::format("{}{{\"modality\":{},\"vendor\":{},\"open\":{}", first ? "" : ",", control::json_string(w.modality()),
-                               control::json_string(w.vendor()), w.is_open() ? "true" : "false");
-            if (s.open)
-                out += fmt::format(",\"opened_at\":{},\"ends_at\":{},\"remaining_s\":{},\"source\":{},\"user\":{},\"reason\":{}",
-                                   control::json_string(windows::format_time(s.open->opened_at)),
-                                   control::json_string(windows::format_time(s.open->ends_at)),
-                                   s.open->ends_at > t ? (s.open->ends_at - t).count() : 0,
-                                   control::json_string(windows::to_string(s.open->source)),
-                                   control::json_string(s.open->who ? s.open->who->user : ""), control::json_string(s.open->reason));
-            if (next) out += fmt::format(",\"next_scheduled\":{}", control::json_string(windows::format_time(next->start)));
-            out += "}";
-        } else {
-            if (s.open)
-                out += fmt::format("{:<32} open   since {}  until {}  ({} left)  {}  by {}: {}\n", window_name(w.modality(), w.vendor()),
-                                   windows::format_time(s.open->opened_at), windows::format_time(s.open->ends_at),
-                                   remaining(s.open->ends_at, t), windows::to_string(s.open->source),
-                                   s.open->who ? s.open->who->user : "schedule", s.open->reason);
-            else
-                out += fmt::format("{:<32} closed{}{}\n", window_name(w.modality(), w.vendor()),
-                                   next ? "  next scheduled " + windows::format_time(next->start) : std::string{},
-                                   s.hold ? "  (held closed by " + s.hold->who.user + ")" : std::string{});
+        control::WindowStatus ws;
+        ws.modality = w.modality();
+        ws.vendor = w.vendor();
+        ws.open = w.is_open();
+        if (s.open) {
+            ws.opened_at = windows::format_time(s.open->opened_at);
+            ws.ends_at = windows::format_time(s.open->ends_at);
+            ws.remaining_s = s.open->ends_at > t ? (s.open->ends_at - t).count() : 0;
+            ws.source = windows::to_string(s.open->source);
+            ws.user = s.open->who ? s.open->who->user : "";
+            ws.reason = s.open->reason;
         }
-        first = false;
+        if (auto next = w.schedule().next_start_after(t)) ws.next_scheduled = windows::format_time(next->start);
+        if (s.hold) ws.held_by = s.hold->who.user;
+        out.push_back(std::move(ws));
     }
-    if (json) out += "]\n";
-    else if (first) out = "no maintenance windows in the policy\n";
-    return {0, {}, out};
-}
-
-std::string WindowManager::status_json() const {
-    std::string out = "[";
-    if (!set_) return "[]";
-    bool first = true;
-    for (const auto& w : set_->windows()) {
-        out += fmt::format("{}{{\"modality\":{},\"vendor\":{},\"open\":{}}}", first ? "" : ",", control::json_string(w.modality()),
-                           control::json_string(w.vendor()), w.is_open() ? "true" : "false");
-        first = false;
-    }
-    return out + "]";
+    return out;
 }
 
 }  // namespace modgate::daemon

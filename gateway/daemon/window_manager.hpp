@@ -13,6 +13,7 @@
 
 #include "gateway/control/protocol.hpp"
 #include "gateway/control/server.hpp"
+#include "gateway/control/status.hpp"
 #include "gateway/nft/elements.hpp"
 #include "gateway/proxy/asio.hpp"
 #include "gateway/proxy/runtime.hpp"
@@ -55,8 +56,8 @@ public:
 
     control::Reply open(const control::Fields& f, const control::Caller& c);
     control::Reply close(const control::Fields& f, const control::Caller& c);
-    control::Reply list(const control::Fields& f);
-    std::string status_json() const;
+    // Every window of the policy, open or not (status, `window list`).
+    std::vector<control::WindowStatus> list() const;
 
     // A flow the kernel diverted because a window is open: its synthetic match, if a window of
     // that modality and vendor is open now.

@@ -1,112 +1,85 @@
-// logfmt event lines through spdlog; timestamps in UTC with milliseconds, for SIEM ingestion.
+// Event records and their builder; the builder hands the record to the bus when it goes.
 #include "gateway/events/events.hpp"
 
-#include <atomic>
-#include <mutex>
-
 #include <fmt/format.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+
+#include "gateway/events/bus.hpp"
 
 namespace modgate::events {
+
+const Value* Record::find(Key k) const {
+    for (const auto& f : fields)
+        if (f.key == k) return &f.value;
+    return nullptr;
+}
+
+std::string Record::text(Key k) const {
+    const auto* v = find(k);
+    if (!v) return {};
+    if (const auto* s = std::get_if<std::string>(v)) return *s;
+    return {};
+}
+
 namespace {
 
-std::atomic<std::uint64_t> count{0};
-std::mutex init_mutex;
-std::shared_ptr<spdlog::logger> sink_logger;
-
-spdlog::level::level_enum to_spd(Level l) {
-    switch (l) {
-        case Level::debug: return spdlog::level::debug;
-        case Level::info: return spdlog::level::info;
-        case Level::warning: return spdlog::level::warn;
-        case Level::error: return spdlog::level::err;
-        case Level::critical: return spdlog::level::critical;
+bool type_fits(KeyType t, const Value& v) {
+    switch (t) {
+        case KeyType::text:
+        case KeyType::address:
+        case KeyType::time:
+        case KeyType::enum_: return std::holds_alternative<std::string>(v);
+        case KeyType::integer: return std::holds_alternative<std::int64_t>(v);
+        case KeyType::port: {
+            const auto* i = std::get_if<std::int64_t>(&v);
+            return i && *i >= 0 && *i <= 65535;
+        }
+        case KeyType::duration: return std::holds_alternative<double>(v);
+        case KeyType::counts: return std::holds_alternative<Counts>(v);
     }
-    return spdlog::level::info;
-}
-
-const char* level_name(Level l) {
-    switch (l) {
-        case Level::debug: return "debug";
-        case Level::info: return "info";
-        case Level::warning: return "warning";
-        case Level::error: return "error";
-        case Level::critical: return "critical";
-    }
-    return "info";
-}
-
-std::shared_ptr<spdlog::logger> logger() {
-    std::lock_guard lock(init_mutex);
-    if (!sink_logger) {
-        sink_logger = std::make_shared<spdlog::logger>("events", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-        sink_logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
-        sink_logger->flush_on(spdlog::level::debug);
-    }
-    return sink_logger;
+    return false;
 }
 
 }  // namespace
 
-std::string logfmt_value(std::string_view v) {
-    bool quote = v.empty();
-    for (char c : v)
-        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20) quote = true;
-    if (!quote) return std::string(v);
-    std::string out = "\"";
-    for (char c : v) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (static_cast<unsigned char>(c) < 0x20) {
-            out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-            continue;
-        }
-        out += c;
+std::string check(const Record& r) {
+    for (const auto& f : r.fields) {
+        if (!carries(r.kind, f.key))
+            return fmt::format("event {} does not carry key {}", r.spec().name, to_string(f.key));
+        if (!type_fits(key_type(f.key), f.value))
+            return fmt::format("event {}: key {} is not of type {}", r.spec().name, to_string(f.key),
+                               to_string(key_type(f.key)));
     }
-    return out + "\"";
+    return {};
 }
 
-Event::Event(std::string_view component, std::string_view name, Level level) : component_(component), level_(level) {
-    line_ = fmt::format("level={} component={} event={}", level_name(level), component, name);
+Event::Event(Kind k) : Event(k, events::spec(k).severity) {}
+
+Event::Event(Kind k, Level level) {
+    r_.kind = k;
+    r_.level = level;
+    r_.ts = std::chrono::system_clock::now();
 }
 
-Event::~Event() {
-    ++count;
-    auto l = logger();
-    l->log(to_spd(level_), "{}", line_);
-}
+Event::~Event() { Bus::get().emit(std::move(r_)); }
 
-Event& Event::kv(std::string_view key, std::string_view value) {
-    line_ += fmt::format(" {}={}", key, logfmt_value(value));
+Event& Event::kv(Key k, std::string_view v) {
+    r_.fields.push_back({k, std::string(v)});
     return *this;
 }
 
-Event& Event::kv(std::string_view key, std::int64_t value) {
-    line_ += fmt::format(" {}={}", key, value);
+Event& Event::kv(Key k, std::int64_t v) {
+    r_.fields.push_back({k, v});
     return *this;
 }
 
-Event& Event::kv(std::string_view key, std::uint64_t value) {
-    line_ += fmt::format(" {}={}", key, value);
+Event& Event::kv(Key k, double seconds) {
+    r_.fields.push_back({k, seconds});
     return *this;
 }
 
-Event& Event::kv(std::string_view key, double value) {
-    line_ += fmt::format(" {}={:.3f}", key, value);
+Event& Event::kv(Key k, Counts v) {
+    r_.fields.push_back({k, std::move(v)});
     return *this;
 }
-
-void init(const std::string& file_path, Level min_level) {
-    auto l = logger();
-    std::lock_guard lock(init_mutex);
-    auto& sinks = l->sinks();
-    while (sinks.size() > 1) sinks.pop_back();
-    if (!file_path.empty()) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file_path));
-    l->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%eZ %v", spdlog::pattern_time_type::utc);
-    l->set_level(to_spd(min_level));
-}
-
-std::uint64_t emitted() { return count.load(); }
 
 }  // namespace modgate::events

@@ -1,55 +1,67 @@
-// Structured events in logfmt (`event=name key=value ...`, values quoted when they need it),
-// one named logger per component. No patient data: callers pass only addresses, AE titles,
-// UIDs, ids, counts and reasons.
+// Typed events: a record of one catalogue kind with typed values, built at the call site and
+// handed to the bus when the builder goes out of scope. No patient data: callers pass only
+// addresses, AE titles, UIDs, ids, counts and reasons.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
 
+#include "gateway/events/catalogue.hpp"
 #include "policy/net.hpp"
-
-namespace spdlog {
-class logger;
-}
 
 namespace modgate::events {
 
-enum class Level { debug, info, warning, error, critical };
+using Counts = std::vector<std::pair<std::string, std::uint64_t>>;
+// text, address, time, enum: string; integer, port: int64; duration: seconds; counts.
+using Value = std::variant<std::string, std::int64_t, double, Counts>;
+
+struct Field {
+    Key key;
+    Value value;
+};
+
+struct Record {
+    std::uint64_t seq = 0;  // set by the bus: 1, 2, ... in emission order
+    Kind kind = Kind::drop;
+    Level level = Level::info;
+    std::chrono::system_clock::time_point ts;
+    std::vector<Field> fields;
+
+    const Value* find(Key k) const;
+    std::string text(Key k) const;  // empty when absent or not text
+    const KindSpec& spec() const { return events::spec(kind); }
+};
+
+// Whether the record keeps to its kind's keys and their types; the message says what is wrong.
+std::string check(const Record& r);
 
 class Event {
 public:
-    Event(std::string_view component, std::string_view name, Level level = Level::info);
+    explicit Event(Kind k);
+    Event(Kind k, Level level);
     Event(const Event&) = delete;
     Event& operator=(const Event&) = delete;
     ~Event();  // emits
 
-    Event& kv(std::string_view key, std::string_view value);
-    Event& kv(std::string_view key, const char* value) { return kv(key, std::string_view(value)); }
-    Event& kv(std::string_view key, const std::string& value) { return kv(key, std::string_view(value)); }
-    Event& kv(std::string_view key, std::int64_t value);
-    Event& kv(std::string_view key, std::uint64_t value);
-    Event& kv(std::string_view key, int value) { return kv(key, static_cast<std::int64_t>(value)); }
-    Event& kv(std::string_view key, unsigned value) { return kv(key, static_cast<std::uint64_t>(value)); }
-    Event& kv(std::string_view key, double value);
-    Event& kv(std::string_view key, bool value) { return kv(key, std::string_view(value ? "true" : "false")); }
-    Event& kv(std::string_view key, policy::Ipv4 value) { return kv(key, value.str()); }
-
-    const std::string& text() const { return line_; }
+    Event& kv(Key k, std::string_view v);
+    Event& kv(Key k, const char* v) { return kv(k, std::string_view(v)); }
+    Event& kv(Key k, const std::string& v) { return kv(k, std::string_view(v)); }
+    Event& kv(Key k, std::int64_t v);
+    Event& kv(Key k, std::uint64_t v) { return kv(k, static_cast<std::int64_t>(v)); }
+    Event& kv(Key k, int v) { return kv(k, static_cast<std::int64_t>(v)); }
+    Event& kv(Key k, unsigned v) { return kv(k, static_cast<std::int64_t>(v)); }
+    Event& kv(Key k, double seconds);
+    Event& kv(Key k, bool v) { return kv(k, std::string_view(v ? "true" : "false")); }
+    Event& kv(Key k, policy::Ipv4 v) { return kv(k, v.str()); }
+    Event& kv(Key k, Counts v);
 
 private:
-    std::string component_;
-    Level level_;
-    std::string line_;
+    Record r_;
 };
-
-// Quotes a logfmt value when it is empty or holds spaces, quotes, '=' or control characters.
-std::string logfmt_value(std::string_view v);
-
-// Sets up the event loggers: every line goes to stderr (journald captures it) and, when given,
-// to a file. Safe to call again (on reload).
-void init(const std::string& file_path = {}, Level min_level = Level::info);
-
-// Lines emitted since start, for tests that run the daemon in-process.
-std::uint64_t emitted();
 
 }  // namespace modgate::events

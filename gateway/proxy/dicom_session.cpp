@@ -14,6 +14,8 @@
 namespace modgate::proxy {
 
 using events::Event;
+using events::Key;
+using events::Kind;
 using events::Level;
 namespace d = modgate::dicom;
 
@@ -145,8 +147,8 @@ void DicomSession::pump(Side s) {
         auto& v = step.verdict;
         consumed_[si] = batch + step.consumed;
         if (!v.reason.empty() && (v.action == d::Action::abort || !v.answer.empty()))
-            Event("dicom", v.action == d::Action::abort ? "association_aborted" : "dicom_refused", Level::warning)
-                .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("from", side_name(s)).kv("reason", v.reason);
+            Event(v.action == d::Action::abort ? Kind::association_aborted : Kind::dicom_refused, Level::warning)
+                .kv(Key::id, flow_.id).kv(Key::allow, flow_.match.allow->name).kv(Key::from, side_name(s)).kv(Key::reason, v.reason);
         if (v.action == d::Action::abort) {
             end_reason_ = v.reason.empty() ? fmt::format("protocol violation: {} at offset {}", d::describe(v.error.error), v.error.offset) : v.reason;
             // The offending PDU goes nowhere (the batch before it was judged and goes first);
@@ -269,11 +271,8 @@ void DicomSession::connect_upstream(d::Buffer first) {
                                 --self->pending_[0];
                                 if (self->done_) return;
                                 if (ec) {
-                                    ++self->rt_.counters.upstream_failed;
                                     self->end_reason_ = "acceptor unreachable: " + ec.message();
-                                    Event("proxy", "upstream_failed", Level::warning)
-                                        .kv("id", self->flow_.id).kv("allow", self->flow_.match.allow->name)
-                                        .kv("dst", self->flow_.server.str()).kv("error", ec.message());
+                                    self->rt_.upstream_failed(self->flow_, ec.message());
                                     // Tell the caller as the service provider would: rejected, transient.
                                     d::Buffer rj;
                                     d::encode(d::AssociateRj{2, 3, 1}, rj);
@@ -296,8 +295,8 @@ void DicomSession::abort_both(std::string_view reason) {
     if (done_) return;
     end_reason_ = std::string(reason);
     end_how_ = "aborted";
-    Event("dicom", "association_aborted", Level::warning)
-        .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("reason", reason);
+    Event(Kind::association_aborted, Level::warning)
+        .kv(Key::id, flow_.id).kv(Key::allow, flow_.match.allow->name).kv(Key::reason, reason);
     for (auto side : {Side::initiator, Side::acceptor})
         if (assoc_->state() != d::AssociationState::awaiting_rq || side == Side::initiator)
             enqueue(side, Out{encode_abort(), nullptr, 0, -1}, -1);
@@ -324,11 +323,18 @@ void DicomSession::finish(std::string_view how, std::string_view reason) {
         --counts_.peer[flow_.match.peer->name];
         --counts_.rule[rule_key_];
     }
-    const auto& st = assoc_->stats();
-    rt_.counters.bytes_up += st.bytes[0];
-    rt_.counters.bytes_down += st.bytes[1];
-    ++rt_.counters.closed;
     audit();
+    const auto& st = assoc_->stats();
+    rt_.closed(flow_, {st.bytes[0], st.bytes[1]}, flow_end(end_how_), end_reason_.empty() ? end_how_ : end_reason_);
+}
+
+// The association's end ("released", "aborted", ...) as the flow lifecycle's end.
+FlowEnd DicomSession::flow_end(std::string_view how) {
+    if (how == "aborted") return FlowEnd::aborted;
+    if (how == "rejected") return FlowEnd::refused;
+    if (how == "timeout") return FlowEnd::timeout;
+    if (how == "error") return FlowEnd::io_error;
+    return FlowEnd::closed;
 }
 
 // One event per association: who called whom, what was negotiated and done, how it ended.
@@ -336,24 +342,26 @@ void DicomSession::audit() {
     const auto& st = assoc_->stats();
     const auto& rq = assoc_->request();
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - flow_.started).count();
-    Event e("dicom", "association", end_how_ == "aborted" ? Level::warning : Level::info);
-    e.kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("dir", policy::to_string(flow_.match.direction))
-        .kv("src", flow_.client.str()).kv("dst", flow_.server.str());
-    if (!rq.calling_ae.empty() || !rq.called_ae.empty()) e.kv("calling_ae", rq.calling_ae).kv("called_ae", rq.called_ae);
-    e.kv("contexts_proposed", st.contexts_proposed).kv("contexts_accepted", st.contexts_accepted)
-        .kv("contexts_rejected_policy", st.contexts_rejected_by_policy)
-        .kv("contexts_rejected_acceptor", st.contexts_rejected_by_acceptor);
+    Event e(Kind::association, end_how_ == "aborted" ? Level::warning : Level::info);
+    e.kv(Key::id, flow_.id).kv(Key::allow, flow_.match.allow->name).kv(Key::dir, policy::to_string(flow_.match.direction))
+        .kv(Key::src, flow_.client.str()).kv(Key::dst, flow_.server.str());
+    if (!rq.calling_ae.empty() || !rq.called_ae.empty()) e.kv(Key::calling_ae, rq.calling_ae).kv(Key::called_ae, rq.called_ae);
+    e.kv(Key::contexts_proposed, st.contexts_proposed).kv(Key::contexts_accepted, st.contexts_accepted)
+        .kv(Key::contexts_rejected_policy, st.contexts_rejected_by_policy)
+        .kv(Key::contexts_rejected_acceptor, st.contexts_rejected_by_acceptor);
+    events::Counts dimse;
     for (int i = 0; i < d::dimse_kinds; ++i) {
         const auto& c = st.requests[static_cast<std::size_t>(i)];
         if (!c.forwarded && !c.refused) continue;
         std::string name = d::dimse_name(i);
         for (auto& ch : name) ch = ch == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        e.kv(name, c.forwarded);
-        if (c.refused) e.kv(name + "_refused", c.refused);
+        dimse.emplace_back(name, c.forwarded);
+        if (c.refused) dimse.emplace_back(name + "_refused", c.refused);
     }
-    e.kv("bytes_from_initiator", st.bytes[0]).kv("bytes_from_acceptor", st.bytes[1]).kv("duration", secs)
-        .kv("end", end_how_.empty() ? "closed" : end_how_);
-    if (!end_reason_.empty()) e.kv("reason", end_reason_);
+    if (!dimse.empty()) e.kv(Key::dimse_counts, std::move(dimse));
+    e.kv(Key::bytes_from_initiator, st.bytes[0]).kv(Key::bytes_from_acceptor, st.bytes[1]).kv(Key::duration, secs)
+        .kv(Key::end, end_how_.empty() ? "closed" : end_how_);
+    if (!end_reason_.empty()) e.kv(Key::reason, end_reason_);
 }
 
 }  // namespace modgate::proxy

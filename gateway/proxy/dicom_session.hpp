@@ -67,6 +67,7 @@ private:
     void arm_artim();
     void arm_idle();
     void finish(std::string_view how, std::string_view reason);
+    static FlowEnd flow_end(std::string_view how);
     void abort_both(std::string_view reason);
 
     asio::io_context& io_;

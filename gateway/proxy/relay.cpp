@@ -1,7 +1,6 @@
 // Plain relay sessions, with one open and one close event per connection.
 #include "gateway/proxy/relay.hpp"
 
-#include "gateway/events/events.hpp"
 #include "gateway/proxy/upstream.hpp"
 
 namespace modgate::proxy {
@@ -28,13 +27,11 @@ void Relay::start() {
 void Relay::on_connected(const error_code& ec, tcp::socket up) {
     if (done_) return;
     if (ec) {
-        ++rt_.counters.upstream_failed;
-        events::Event("proxy", "upstream_failed", events::Level::warning)
-            .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("src", flow_.client.str())
-            .kv("dst", flow_.server.str()).kv("error", ec.message());
+        rt_.upstream_failed(flow_, ec.message());
         done_ = true;
         // Mirror the failure to the client as a refusal rather than an open-then-close.
         reset_close(client_.release());
+        rt_.closed(flow_, {bytes_[0], bytes_[1]}, FlowEnd::upstream_failed, ec.message());
         return;
     }
     upstream_ = std::move(up);
@@ -48,7 +45,7 @@ void Relay::on_connected(const error_code& ec, tcp::socket up) {
     auto self = shared_from_this();
     asio::async_write(upstream_, asio::buffer(preface_), [self](const error_code& wec, std::size_t) {
         if (self->done_) return;
-        if (wec) return self->finish("server error");
+        if (wec) return self->finish(FlowEnd::server_error, "server error");
         self->preface_.clear();
         self->pump(0);
         self->pump(1);
@@ -68,10 +65,11 @@ void Relay::pump(int dir) {
                 self->eof_[dir] = true;
                 error_code ignored;
                 to.shutdown(tcp::socket::shutdown_send, ignored);
-                if (self->eof_[0] && self->eof_[1]) self->finish("closed");
+                if (self->eof_[0] && self->eof_[1]) self->finish(FlowEnd::closed, "closed");
                 return;
             }
-            self->finish(dir == 0 ? "client error" : "server error");
+            if (dir == 0) self->finish(FlowEnd::client_error, "client error");
+            else self->finish(FlowEnd::server_error, "server error");
             return;
         }
         self->bytes_[dir] += n;
@@ -79,7 +77,8 @@ void Relay::pump(int dir) {
         asio::async_write(to, asio::buffer(self->buf_[dir].data(), n), [self, dir](const error_code& wec, std::size_t) {
             if (self->done_) return;
             if (wec) {
-                self->finish(dir == 0 ? "server error" : "client error");
+                if (dir == 0) self->finish(FlowEnd::server_error, "server error");
+                else self->finish(FlowEnd::client_error, "client error");
                 return;
             }
             self->pump(dir);
@@ -92,27 +91,20 @@ void Relay::arm_idle() {
     auto self = weak_from_this();
     idle_.async_wait([self](const error_code& ec) {
         if (ec) return;
-        if (auto s = self.lock()) s->finish("idle timeout");
+        if (auto s = self.lock()) s->finish(FlowEnd::idle_timeout, "idle timeout");
     });
 }
 
-void Relay::close(std::string_view reason) { finish(reason); }
+void Relay::close(std::string_view reason) { finish(FlowEnd::cut, reason); }
 
-void Relay::finish(std::string_view reason) {
+void Relay::finish(FlowEnd end, std::string_view reason) {
     if (done_) return;
     done_ = true;
     error_code ignored;
     idle_.cancel();
     client_.close(ignored);
     upstream_.close(ignored);
-    rt_.counters.bytes_up += bytes_[0];
-    rt_.counters.bytes_down += bytes_[1];
-    ++rt_.counters.closed;
-    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - flow_.started).count();
-    events::Event("proxy", "flow_closed")
-        .kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("src", flow_.client.str())
-        .kv("dst", flow_.server.str()).kv("bytes_up", bytes_[0]).kv("bytes_down", bytes_[1])
-        .kv("duration", secs).kv("reason", reason);
+    rt_.closed(flow_, {bytes_[0], bytes_[1]}, end, reason);
 }
 
 }  // namespace modgate::proxy

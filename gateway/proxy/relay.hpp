@@ -30,7 +30,7 @@ private:
     void on_connected(const error_code& ec, tcp::socket up);
     void pump(int dir);
     void arm_idle();
-    void finish(std::string_view reason);
+    void finish(FlowEnd end, std::string_view reason);
 
     asio::io_context& io_;
     tcp::socket client_, upstream_;

@@ -1,6 +1,8 @@
 // Session bookkeeping for caps, reload and island mode.
 #include "gateway/proxy/runtime.hpp"
 
+#include "gateway/events/events.hpp"
+
 #include <vector>
 
 namespace modgate::proxy {
@@ -42,6 +44,47 @@ std::size_t Runtime::close_if(const std::function<bool(const FlowInfo&)>& pred, 
     for (auto& s : doomed) s->close(reason);
     prune();
     return doomed.size();
+}
+
+}  // namespace modgate::proxy
+
+namespace modgate::proxy {
+
+using events::Event;
+using events::Key;
+using events::Kind;
+
+std::string_view to_string(FlowEnd e) {
+    constexpr std::string_view n[] = {"closed",          "idle_timeout", "timeout", "client_error", "server_error",
+                                      "upstream_failed", "refused",      "aborted", "cut",          "io_error"};
+    return n[static_cast<std::size_t>(e)];
+}
+
+void Runtime::opened(const FlowInfo& f) {
+    Event(Kind::flow_opened)
+        .kv(Key::id, f.id).kv(Key::allow, f.match.allow->name).kv(Key::service, policy::to_string(f.match.allow->service))
+        .kv(Key::dir, policy::to_string(f.match.direction)).kv(Key::src, f.client.str()).kv(Key::dst, f.server.str());
+}
+
+void Runtime::closed(const FlowInfo& f, const FlowStats& stats, FlowEnd end, std::string_view reason) {
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - f.started).count();
+    Event(Kind::flow_closed)
+        .kv(Key::id, f.id).kv(Key::allow, f.match.allow->name).kv(Key::service, policy::to_string(f.match.allow->service))
+        .kv(Key::dir, policy::to_string(f.match.direction)).kv(Key::src, f.client.str()).kv(Key::dst, f.server.str())
+        .kv(Key::bytes_up, stats.bytes_up).kv(Key::bytes_down, stats.bytes_down).kv(Key::duration, secs)
+        .kv(Key::end, to_string(end)).kv(Key::reason, reason);
+}
+
+void Runtime::refused(const FlowInfo& f, std::string_view reason) {
+    Event(Kind::flow_refused)
+        .kv(Key::id, f.id).kv(Key::proto, policy::to_string(f.proto)).kv(Key::src, f.client.str())
+        .kv(Key::dst, f.server.str()).kv(Key::reason, reason);
+}
+
+void Runtime::upstream_failed(const FlowInfo& f, std::string_view error) {
+    Event(Kind::upstream_failed)
+        .kv(Key::id, f.id).kv(Key::allow, f.match.allow->name).kv(Key::src, f.client.str())
+        .kv(Key::dst, f.server.str()).kv(Key::error, error);
 }
 
 }  // namespace modgate::proxy

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <optional>
 
 #include "gateway/proxy/sockets.hpp"
 #include "policy/flows.hpp"
@@ -42,10 +43,24 @@ public:
     virtual const FlowInfo& flow() const = 0;
 };
 
-struct Counters {
-    std::uint64_t accepted = 0, refused = 0, upstream_failed = 0, closed = 0;
-    std::uint64_t bytes_up = 0, bytes_down = 0;
-    std::uint64_t udp_datagrams = 0;
+// How a flow ended, for flow_closed's `end` (its `reason` says more in words).
+enum class FlowEnd : std::uint8_t {
+    closed,           // both sides closed, or the association was released
+    idle_timeout,
+    timeout,          // a protocol timer (ARTIM, lifetime, write)
+    client_error,
+    server_error,
+    upstream_failed,  // the upstream leg never came up
+    refused,          // modgate refused the flow after accepting it (TLS name, DICOM reject)
+    aborted,          // modgate aborted it (DICOM A-ABORT, a malformed PDU)
+    cut,              // closed from outside: reload, window close, island, shutdown
+    io_error,         // a read or write failed
+};
+std::string_view to_string(FlowEnd e);
+
+struct FlowStats {
+    std::uint64_t bytes_up = 0;    // client -> server
+    std::uint64_t bytes_down = 0;  // server -> client
 };
 
 class Runtime {
@@ -63,6 +78,14 @@ public:
                                                    std::shared_ptr<const void>& keepalive)>
         window_match;
 
+    // The one flow lifecycle: every accepted flow is opened once and closed once, whatever its
+    // service; the events and counters of every flow come from here.
+    void opened(const FlowInfo& f);
+    void closed(const FlowInfo& f, const FlowStats& stats, FlowEnd end, std::string_view reason);
+    // A diverted flow that no allow matches or that is over a cap (never opened).
+    void refused(const FlowInfo& f, std::string_view reason);
+    void upstream_failed(const FlowInfo& f, std::string_view error);
+
     void add(const std::shared_ptr<Session>& s);
     // Live sessions of a modality (by address) or with a peer address, for connection caps.
     std::size_t count_modality(policy::Ipv4 modality) const;
@@ -70,8 +93,6 @@ public:
     std::size_t live() const;
     // Closes every live session the predicate selects; returns how many.
     std::size_t close_if(const std::function<bool(const FlowInfo&)>& pred, std::string_view reason);
-
-    Counters counters;
 
 private:
     void prune() const;

@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include "gateway/events/events.hpp"
 #include "gateway/proxy/relay.hpp"
 
 namespace modgate::proxy {
@@ -48,10 +47,7 @@ void TcpProxy::on_accept(tcp::socket sock) {
     flow.server = local_endpoint(sock.native_handle());  // tproxy: the original destination
     flow.state = rt_.state();
     auto refuse = [&](std::string_view reason) {
-        ++rt_.counters.refused;
-        events::Event("proxy", "flow_refused", events::Level::warning)
-            .kv("id", flow.id).kv("proto", "tcp").kv("src", flow.client.str()).kv("dst", flow.server.str())
-            .kv("reason", reason);
+        rt_.refused(flow, reason);
         reset_close(sock.release());
     };
     auto m = flow.state->index.match(flow.client.addr, flow.server.addr, policy::Proto::tcp, flow.server.port);
@@ -67,10 +63,7 @@ void TcpProxy::on_accept(tcp::socket sock) {
         return refuse(fmt::format("peer {} has {} connections (max_connections)", m->peer->name,
                                   m->peer->limits.max_connections));
 
-    ++rt_.counters.accepted;
-    events::Event("proxy", "flow_opened")
-        .kv("id", flow.id).kv("allow", m->allow->name).kv("service", policy::to_string(m->allow->service))
-        .kv("dir", policy::to_string(m->direction)).kv("src", flow.client.str()).kv("dst", flow.server.str());
+    rt_.opened(flow);
 
     std::shared_ptr<Session> s;
     if (auto& h = handlers_[static_cast<std::size_t>(m->allow->service)]) {

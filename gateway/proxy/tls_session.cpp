@@ -7,6 +7,8 @@
 namespace modgate::proxy {
 
 using events::Event;
+using events::Key;
+using events::Kind;
 using events::Level;
 
 namespace {
@@ -36,8 +38,7 @@ void TlsSession::read() {
         if (ec) {
             self->done_ = true;
             self->timer_.cancel();
-            Event("proxy", "flow_closed").kv("id", self->flow_.id).kv("allow", self->flow_.match.allow->name)
-                .kv("src", self->flow_.client.str()).kv("dst", self->flow_.server.str()).kv("reason", "closed before ClientHello");
+            self->rt_.closed(self->flow_, {self->reader_.buffered().size(), 0}, FlowEnd::closed, "closed before ClientHello");
             return;
         }
         const auto& r = self->reader_.feed(std::span<const std::uint8_t>(self->buf_.data(), n));
@@ -54,8 +55,8 @@ void TlsSession::read() {
             return self->refuse("server name not allowed", r.host, alert_unrecognized_name);
         self->done_ = true;
         self->timer_.cancel();
-        Event("proxy", "tls_sni_allowed").kv("id", self->flow_.id).kv("allow", self->flow_.match.allow->name)
-            .kv("sni", r.host);
+        Event(Kind::tls_sni_allowed).kv(Key::id, self->flow_.id).kv(Key::allow, self->flow_.match.allow->name)
+            .kv(Key::sni, r.host);
         auto hello = self->reader_.buffered();
         RelayOptions opt;
         opt.connect_timeout = self->flow_.state->policy.gateway.dicom.connect;
@@ -71,11 +72,11 @@ void TlsSession::refuse(std::string_view reason, const std::string& sni, std::ui
     if (done_) return;
     done_ = true;
     timer_.cancel();
-    ++rt_.counters.refused;
-    Event e("proxy", "tls_refused", Level::warning);
-    e.kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("src", flow_.client.str())
-        .kv("dst", flow_.server.str()).kv("reason", reason);
-    if (!sni.empty()) e.kv("sni", sni);
+    Event e(Kind::tls_refused, Level::warning);
+    e.kv(Key::id, flow_.id).kv(Key::allow, flow_.match.allow->name).kv(Key::src, flow_.client.str())
+        .kv(Key::dst, flow_.server.str()).kv(Key::reason, reason);
+    if (!sni.empty()) e.kv(Key::sni, sni);
+    rt_.closed(flow_, {reader_.buffered().size(), 0}, FlowEnd::refused, reason);
     auto record = std::make_shared<std::array<std::uint8_t, 7>>(std::array<std::uint8_t, 7>{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, alert});
     auto self = shared_from_this();
     asio::async_write(client_, asio::buffer(*record), [self, record](const error_code&, std::size_t) {
@@ -91,7 +92,7 @@ void TlsSession::close(std::string_view reason) {
     timer_.cancel();
     error_code ignored;
     client_.close(ignored);
-    Event("proxy", "flow_closed").kv("id", flow_.id).kv("allow", flow_.match.allow->name).kv("reason", reason);
+    rt_.closed(flow_, {reader_.buffered().size(), 0}, FlowEnd::cut, reason);
 }
 
 }  // namespace modgate::proxy

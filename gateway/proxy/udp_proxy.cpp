@@ -5,11 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "gateway/events/events.hpp"
 
 namespace modgate::proxy {
 
-struct UdpProxy::Flow {
+// A UDP flow is a session of the runtime like any TCP one: caps, reloads and island see it.
+struct UdpProxy::Flow : Session {
+    UdpProxy* owner = nullptr;
     FlowInfo info;
     udp::socket upstream;
     std::shared_ptr<udp::socket> reply;
@@ -17,6 +18,9 @@ struct UdpProxy::Flow {
     std::uint64_t up = 0, down = 0;
     std::array<char, 65536> buf{};
     explicit Flow(asio::io_context& io) : upstream(io) {}
+    void start() override {}
+    void close(std::string_view reason) override { owner->end({info.client, info.server}, FlowEnd::cut, reason); }
+    const FlowInfo& flow() const override { return info; }
 };
 
 UdpProxy::UdpProxy(asio::io_context& io, Runtime& rt) : io_(io), rt_(rt), listener_(io), sweeper_(io) {}
@@ -71,7 +75,6 @@ void UdpProxy::drain() {
         if (n < 0) return;
         auto dst = orig_dst_from_cmsg(control, msg.msg_controllen);
         if (!dst) continue;
-        ++rt_.counters.udp_datagrams;
         handle(Endpoint::from(from), *dst, data.data(), static_cast<std::size_t>(n));
     }
 }
@@ -104,11 +107,7 @@ void UdpProxy::handle(const Endpoint& client, const Endpoint& server, const char
         info.client = client;
         info.server = server;
         info.state = rt_.state();
-        auto refuse = [&](std::string_view reason) {
-            ++rt_.counters.refused;
-            events::Event("proxy", "flow_refused", events::Level::warning)
-                .kv("id", info.id).kv("proto", "udp").kv("src", client.str()).kv("dst", server.str()).kv("reason", reason);
-        };
+        auto refuse = [&](std::string_view reason) { rt_.refused(info, reason); };
         auto m = info.state->index.match(client.addr, server.addr, policy::Proto::udp, server.port);
         if (!m) return refuse("no allow matches");
         info.match = *m;
@@ -117,6 +116,7 @@ void UdpProxy::handle(const Endpoint& client, const Endpoint& server, const char
             if (f->info.match.modality == m->modality) ++same;
         if (same >= max_flows_per_modality) return refuse("too many UDP flows for the modality");
         auto f = std::make_shared<Flow>(io_);
+        f->owner = this;
         f->info = std::move(info);
         std::string err;
         f->reply = reply_socket(server, err);
@@ -129,16 +129,11 @@ void UdpProxy::handle(const Endpoint& client, const Endpoint& server, const char
             if (ec) err = "upstream socket: " + ec.message();
         }
         if (!err.empty()) {
-            ++rt_.counters.upstream_failed;
-            events::Event("proxy", "upstream_failed", events::Level::warning)
-                .kv("id", f->info.id).kv("allow", m->allow->name).kv("src", client.str()).kv("dst", server.str())
-                .kv("error", err);
+            rt_.upstream_failed(f->info, err);
             return;
         }
-        ++rt_.counters.accepted;
-        events::Event("proxy", "flow_opened")
-            .kv("id", f->info.id).kv("allow", m->allow->name).kv("service", policy::to_string(m->allow->service))
-            .kv("dir", policy::to_string(m->direction)).kv("src", client.str()).kv("dst", server.str());
+        rt_.opened(f->info);
+        rt_.add(f);
         it = flows_.emplace(key, f).first;
         receive(f);
     }
@@ -164,19 +159,14 @@ void UdpProxy::receive(const std::shared_ptr<Flow>& f) {
     });
 }
 
-void UdpProxy::end(const Key& k, std::string_view reason) {
+void UdpProxy::end(const Key& k, FlowEnd how, std::string_view reason) {
     auto it = flows_.find(k);
     if (it == flows_.end()) return;
     auto f = it->second;
     flows_.erase(it);
     error_code ignored;
     f->upstream.close(ignored);
-    ++rt_.counters.closed;
-    rt_.counters.bytes_up += f->up;
-    rt_.counters.bytes_down += f->down;
-    events::Event("proxy", "flow_closed")
-        .kv("id", f->info.id).kv("allow", f->info.match.allow->name).kv("src", f->info.client.str())
-        .kv("dst", f->info.server.str()).kv("bytes_up", f->up).kv("bytes_down", f->down).kv("reason", reason);
+    rt_.closed(f->info, {f->up, f->down}, how, reason);
 }
 
 void UdpProxy::sweep() {
@@ -184,19 +174,11 @@ void UdpProxy::sweep() {
     std::vector<Key> idle;
     for (auto& [k, f] : flows_)
         if (now - f->last > idle_timeout) idle.push_back(k);
-    for (auto& k : idle) end(k, "idle timeout");
+    for (auto& k : idle) end(k, FlowEnd::idle_timeout, "idle timeout");
     sweeper_.expires_after(std::chrono::seconds(5));
     sweeper_.async_wait([this](const error_code& ec) {
         if (!ec) sweep();
     });
-}
-
-std::size_t UdpProxy::close_if(const std::function<bool(const FlowInfo&)>& pred, std::string_view reason) {
-    std::vector<Key> doomed;
-    for (auto& [k, f] : flows_)
-        if (pred(f->info)) doomed.push_back(k);
-    for (auto& k : doomed) end(k, reason);
-    return doomed.size();
 }
 
 }  // namespace modgate::proxy

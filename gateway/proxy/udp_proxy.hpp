@@ -18,9 +18,6 @@ public:
     ~UdpProxy();
     std::string listen(std::uint16_t port);
     void stop();
-    // Drops flows the predicate selects (reload, island).
-    std::size_t close_if(const std::function<bool(const FlowInfo&)>& pred, std::string_view reason);
-    std::size_t flows() const { return flows_.size(); }
 
     static constexpr std::chrono::seconds idle_timeout{60};
     static constexpr std::size_t max_flows_per_modality = 256;
@@ -34,7 +31,7 @@ private:
     std::shared_ptr<udp::socket> reply_socket(const Endpoint& server, std::string& error);
     void receive(const std::shared_ptr<Flow>& f);
     void sweep();
-    void end(const Key& k, std::string_view reason);
+    void end(const Key& k, FlowEnd how, std::string_view reason);
 
     asio::io_context& io_;
     Runtime& rt_;

@@ -1,0 +1,104 @@
+// The event bus: observers, ring, followers and sinks, in that order, under one lock that is
+// never held while anything slow happens (sinks only queue).
+#include "gateway/events/bus.hpp"
+
+#include <cstdio>
+
+#include "gateway/events/sink.hpp"
+
+namespace modgate::events {
+
+Bus& Bus::get() {
+    static Bus bus;
+    return bus;
+}
+
+void Bus::emit(Record r) {
+    auto problem = check(r);
+    std::vector<std::shared_ptr<Sink>> sinks;
+    std::vector<std::uint64_t> gone;
+    RecordPtr p;
+    {
+        std::lock_guard lock(mu_);
+        r.seq = ++seq_;
+        if (!problem.empty()) ++violations_;
+        for (const auto& o : observers_) o(r);
+        p = std::make_shared<const Record>(std::move(r));
+        ring_.push_back(p);
+        while (ring_.size() > ring_capacity_) ring_.pop_front();
+        for (auto& [id, f] : followers_)
+            if (!f(p)) gone.push_back(id);
+        for (auto id : gone) followers_.erase(id);
+        sinks = sinks_;
+    }
+    if (!problem.empty()) std::fprintf(stderr, "modgated: event schema violation: %s\n", problem.c_str());
+    for (auto& s : sinks) s->offer(p);
+}
+
+void Bus::observe(Observer o) {
+    std::lock_guard lock(mu_);
+    observers_.push_back(std::move(o));
+}
+
+void Bus::set_sinks(std::vector<std::shared_ptr<Sink>> sinks) {
+    std::vector<std::shared_ptr<Sink>> old;
+    {
+        std::lock_guard lock(mu_);
+        old.swap(sinks_);
+        sinks_ = std::move(sinks);
+    }
+    for (auto& s : old) s->stop();
+}
+
+std::vector<std::shared_ptr<Sink>> Bus::sinks() const {
+    std::lock_guard lock(mu_);
+    return sinks_;
+}
+
+void Bus::flush() {
+    for (auto& s : sinks()) s->flush();
+}
+
+std::vector<Bus::RecordPtr> Bus::recent(std::uint64_t after) const {
+    std::lock_guard lock(mu_);
+    std::vector<RecordPtr> out;
+    for (const auto& r : ring_)
+        if (r->seq > after) out.push_back(r);
+    return out;
+}
+
+void Bus::set_ring_capacity(std::size_t n) {
+    std::lock_guard lock(mu_);
+    ring_capacity_ = n;
+    while (ring_.size() > ring_capacity_) ring_.pop_front();
+}
+
+std::uint64_t Bus::follow(std::function<bool(const RecordPtr&)> f) {
+    std::lock_guard lock(mu_);
+    followers_[++next_follower_] = std::move(f);
+    return next_follower_;
+}
+
+void Bus::unfollow(std::uint64_t id) {
+    std::lock_guard lock(mu_);
+    followers_.erase(id);
+}
+
+std::uint64_t Bus::schema_violations() const {
+    std::lock_guard lock(mu_);
+    return violations_;
+}
+
+void Bus::reset() {
+    std::vector<std::shared_ptr<Sink>> old;
+    {
+        std::lock_guard lock(mu_);
+        old.swap(sinks_);
+        observers_.clear();
+        followers_.clear();
+        ring_.clear();
+    }
+    for (auto& s : old) s->stop();
+}
+
+}  // namespace modgate::events
