@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "policy/host_name.hpp"
 #include "policy/sop_classes.hpp"
 #include "policy/toml_reader.hpp"
 
@@ -41,24 +42,12 @@ std::string ae_title_problem(std::string_view s) {
     return {};
 }
 
-bool valid_fqdn(std::string_view s) {
-    if (s.empty() || s.size() > 253 || s.find('.') == std::string_view::npos) return false;
-    while (!s.empty()) {
-        auto dot = s.find('.');
-        auto label = s.substr(0, dot);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-        for (char c : label)
-            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
-        if (dot == std::string_view::npos) break;
-        s.remove_prefix(dot + 1);
-        if (s.empty()) return false;  // trailing dot
-    }
-    return true;
-}
+// A fully qualified host name: the shared rule (policy/host_name.hpp) plus at least one dot.
+bool valid_fqdn(std::string_view s) { return s.find('.') != std::string_view::npos && is_host_name(s); }
 
 std::string lower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out) c = ascii_lower(c);
     return out;
 }
 

@@ -4,14 +4,17 @@
 #include <string>
 #include <string_view>
 
+#include "policy/host_name.hpp"
+
 namespace modgate::vendors {
 
-inline constexpr std::size_t max_host_name = 253;  // text form without a trailing dot (RFC 1035 255 on the wire)
-inline constexpr std::size_t max_label = 63;
+inline constexpr std::size_t max_host_name = policy::max_host_name;
+inline constexpr std::size_t max_label = policy::max_host_label;
 
-// Letters, digits and hyphens in dot-separated labels of 1..63 bytes, no label starting or ending
-// with a hyphen, at most 253 bytes. No trailing dot: callers that accept one strip it first.
-bool is_host_name(std::string_view name);
+// The policy's rule (policy/host_name.hpp): letters, digits and hyphens in dot-separated labels of
+// 1..63 bytes, no label starting or ending with a hyphen, at most 253 bytes. No trailing dot:
+// callers that accept one strip it first.
+using policy::is_host_name;
 
 // ASCII-only case folding: DNS and SNI compare names byte-wise with A-Z folded, never by locale.
 char ascii_lower(char c);
