@@ -15,6 +15,7 @@
 
 #include "gateway/events/events.hpp"
 #include "gateway/vendors/dns_message.hpp"
+#include "gateway/windows/atomic_file.hpp"
 
 namespace modgate::daemon {
 
@@ -70,12 +71,9 @@ void VendorResolver::persist() {
         for (auto a : n->last_good) list += (list.empty() ? "" : ",") + a.str();
         text += name + " " + list + "\n";
     }
-    auto path = state_dir_ + "/vendors.state", tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-        Event(Kind::state_file_write_failed, Level::error).kv(Key::file, path).kv(Key::error, std::strerror(errno));
+    const auto path = state_dir_ + "/vendors.state";
+    if (auto error = windows::write_file_atomically(path, text); !error.empty())
+        Event(Kind::state_file_write_failed, Level::error).kv(Key::file, path).kv(Key::error, error);
 }
 
 void VendorResolver::set_policy(const policy::Policy& p) {

@@ -1,5 +1,6 @@
 // The windows' state as a small text file that survives restarts and reboots: the text and its
-// parser. Writing it (temp file, fsync, rename) and reading it are the caller's job.
+// parser. Reading it is the caller's job; writing it goes through write_file_atomically
+// (gateway/windows/atomic_file.hpp), never a plain open and write.
 #pragma once
 #include <expected>
 #include <optional>
