@@ -3,10 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "gateway/control/exit_code.hpp"
+
 namespace modgate::ctl {
 
-// Exit codes shared by every command (DESIGN.md contracts).
-enum Exit : int { ok = 0, invalid = 1, usage = 2, runtime = 3, not_authorised = 4 };
+using modgate::Exit;  // every command returns one of these (gateway/control/exit_code.hpp)
 
 struct Globals {
     std::string socket = "/run/modgate/control.sock";

@@ -20,7 +20,7 @@ int send(const Globals& g, control::Fields req) {
         std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
         return Exit::runtime;
     }
-    if (r->code != 0) {
+    if (r->code != Exit::ok) {
         std::fprintf(stderr, "modgatectl: %s\n", r->message.c_str());
         std::fputs(r->body.c_str(), stderr);
         return r->code;
@@ -39,7 +39,7 @@ int send_json(const Globals& g, const control::Fields& req, bool json, Parse par
         std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
         return Exit::runtime;
     }
-    if (r->code != 0) {
+    if (r->code != Exit::ok) {
         std::fprintf(stderr, "modgatectl: %s\n", r->message.c_str());
         std::fputs(r->body.c_str(), stderr);
         return r->code;
@@ -210,7 +210,7 @@ int cmd_events(const Globals& g, const Args& a) {
         std::fwrite(chunk.data(), 1, chunk.size(), stdout);
         std::fflush(stdout);
     }, error);
-    if (code != 0) std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
+    if (code != Exit::ok) std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
     return code;
 }
 

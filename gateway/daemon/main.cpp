@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "gateway/control/exit_code.hpp"
 #include "gateway/daemon/daemon.hpp"
 #include "policy/compile.hpp"
 #include "policy/load.hpp"
@@ -33,18 +34,18 @@ int main(int argc, char** argv) {
     } catch (const po::error& e) {
         std::fprintf(stderr, "modgated: %s\n\n", e.what());
         std::cerr << desc << '\n';
-        return 2;
+        return modgate::Exit::usage;
     }
     if (vm.count("help")) {
         std::cout << desc << '\n';
-        return 0;
+        return modgate::Exit::ok;
     }
     auto r = modgate::policy::load_file(opt.policy_path);
     if (check || !r.policy) {
         auto report = r.report();
         std::fputs(report.c_str(), r.policy ? stdout : stderr);
         if (r.policy) (void)modgate::policy::compile(*r.policy);
-        return r.policy ? 0 : 1;
+        return r.policy ? modgate::Exit::ok : modgate::Exit::invalid;
     }
     return modgate::daemon::run(opt, std::move(*r.policy));
 }
