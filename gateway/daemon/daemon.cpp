@@ -1,404 +1,335 @@
-// modgated's event loop. Fail closed throughout: the ports come up only after the first apply,
-// a bad policy never replaces a good one, and any fatal error takes the ports down.
-#include "gateway/daemon/daemon.hpp"
+// modgated's start-up, reload and status. Fail closed throughout: the ports come up only after
+// the first apply, a bad policy never replaces a good one, and any fatal error takes the ports
+// down.
+#include "gateway/daemon/core.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include <filesystem>
-#include <map>
-#include <nlohmann/json.hpp>
 
 #include <systemd/sd-daemon.h>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
-#include "gateway/control/server.hpp"
-#include "gateway/control/status.hpp"
 #include "gateway/daemon/event_feed.hpp"
-#include "gateway/daemon/kernel.hpp"
-#include "gateway/daemon/vendor_resolver.hpp"
-#include "gateway/daemon/window_manager.hpp"
 #include "gateway/events/bus.hpp"
 #include "gateway/events/events.hpp"
 #include "gateway/events/sink.hpp"
-#include "gateway/metrics/registry.hpp"
 #include "gateway/host/host.hpp"
-#include "gateway/proxy/dicom_session.hpp"
-#include "gateway/proxy/tcp_proxy.hpp"
 #include "gateway/proxy/tls_session.hpp"
-#include "gateway/proxy/udp_proxy.hpp"
 #include "policy/compile.hpp"
-#include "policy/load.hpp"
 
 namespace modgate::daemon {
-namespace {
 
 using events::Event;
 using events::Key;
 using events::Kind;
 using events::Level;
 
+Daemon::Daemon(const Options& opt, policy::Policy initial, std::string hash, Deps deps)
+    : opt_(opt),
+      deps_(deps),
+      runtime_(std::make_shared<const proxy::PolicyState>(std::move(initial))),
+      tcp_(io_, runtime_),
+      udp_(io_, runtime_),
+      signals_(io_, SIGHUP, SIGTERM, SIGINT),
+      watchdog_(io_),
+      lag_probe_(io_),
+      control_(io_, opt.control_socket),
+      windows_(io_, opt.state_dir, runtime_),
+      resolver_(io_, opt.state_dir,
+                [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
+                    windows_.set_resolved(vendor, std::move(addrs));
+                }),
+      tamper_(io_, deps.kernel, [this]() -> const ruleset::Ruleset& { return compiled_; },
+              [this] {
+                  Event(Kind::ruleset_reapplied).kv(Key::hash, hash_);
+                  windows_.kernel_replaced();  // open windows' elements went with the old tables
+              }),
+      drops_(io_, deps.kernel),
+      hash_(std::move(hash)) {
+    install_handlers();
+}
 
-class Daemon {
-public:
-    Daemon(const Options& opt, policy::Policy initial, std::unique_ptr<Kernel> kernel, std::string hash,
-           metrics::Registry& metrics)
-        : metrics_(metrics),
-          opt_(opt),
-          kernel_(std::move(kernel)),
-          runtime_(std::make_shared<const proxy::PolicyState>(std::move(initial))),
-          tcp_(io_, runtime_),
-          udp_(io_, runtime_),
-          signals_(io_, SIGHUP, SIGTERM, SIGINT),
-          monitor_(io_),
-          nflog_(io_),
-          watchdog_(io_),
-          lag_probe_(io_),
-          control_(io_, opt.control_socket),
-          windows_(io_, opt.state_dir, runtime_),
-          resolver_(io_, opt.state_dir, [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
-              windows_.set_resolved(vendor, std::move(addrs));
-          }),
-          hash_(std::move(hash)) {
-        install_handlers();
+// The policy's mode, raised to island while the runtime island switch is on.
+policy::Mode Daemon::effective_mode(const policy::Policy& p) const {
+    return island_ ? policy::Mode::island : p.gateway.mode;
+}
+
+void Daemon::install_handlers() {
+    tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
+                                                    proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
+        return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
+    });
+    tcp_.set_handler(policy::Service::tls, [](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
+                                              proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
+        return std::make_shared<proxy::TlsSession>(io, std::move(s), std::move(f), rt);
+    });
+    runtime_.window_match = [this](policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
+                                   std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };
+}
+
+int Daemon::start() {
+    const auto& p = policy();
+    auto& kernel = deps_.kernel;
+    compiled_ = policy::compile(p, effective_mode(p));
+    // A bridge without rules forwards everything: the ports stay down until the ruleset is in.
+    if (!kernel.tables_present(compiled_)) {
+        if (auto s = host::set_ports(p.gateway, false, deps_.host); !s) return fatal("ports_down", s.error());
     }
-
-    int run() {
-        if (int rc = start_up(); rc != 0) return rc;
-        monitor_.assign(kernel_->monitor_fd());
-        nflog_.assign(kernel_->nflog_fd());
-        wait_monitor();
-        wait_nflog();
-        wait_signal();
-        start_watchdog();
-        probe_lag(std::chrono::steady_clock::now());
-        if (auto e = serve_control(); !e.empty()) return fatal("control_socket", e);
-        sd_notify(0, "READY=1");
-        const auto& p = policy();
-        Event(Kind::started).kv(Key::policy, p.source).kv(Key::hash, hash_).kv(Key::proxy_port, p.gateway.proxy_port);
-        try {
-            io_.run();
-        } catch (const std::exception& e) {
-            return fatal("exception", e.what());
-        }
-        // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
-        // diverted flows find no socket and are dropped; nothing opens.
-        Event(Kind::stopped).kv(Key::reason, stop_reason_);
-        return exit_code_;
-    }
-
-private:
-    const policy::Policy& policy() const { return runtime_.state()->policy; }
-
-    // The policy's mode, raised to island while the runtime island switch is on.
-    policy::Mode effective_mode(const policy::Policy& p) const {
-        return island_ ? policy::Mode::island : p.gateway.mode;
-    }
-
-    void install_handlers() {
-        tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
-                                                        proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
-            return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
-        });
-        tcp_.set_handler(policy::Service::tls, [](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
-                                                  proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
-            return std::make_shared<proxy::TlsSession>(io, std::move(s), std::move(f), rt);
-        });
-        runtime_.window_match = [this](policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
-                                       std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };
-    }
-
-    // Fail closed: before the first apply the ports stay down (a bridge without rules forwards
-    // everything); they come up only once the ruleset is in.
-    int start_up() {
-        const auto& p = policy();
-        compiled_ = policy::compile(p, effective_mode(p));
-        if (!kernel_->tables_present(compiled_)) {
-            if (auto s = host::set_ports(p.gateway, false); !s) return fatal("ports_down", s.error());
-        }
-        if (auto s = host::prepare(p); !s) return fatal("host_setup", s.error());
+    if (auto s = host::prepare(p, deps_.host); !s) return fatal("host_setup", s.error());
+    if (deps_.proxies) {
         if (auto e = tcp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
         if (auto e = udp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
-        if (auto s = kernel_->apply(compiled_); !s) return fatal("apply", s.error());
-        Event(Kind::ruleset_applied).kv(Key::policy, p.source).kv(Key::hash, hash_)
-            .kv(Key::mode, policy::to_string(effective_mode(p)));
-        windows_.set_policy(runtime_.state(), compiled_);
-        resolver_.set_policy(p);
-        if (auto s = host::set_ports(p.gateway, true); !s) return fatal("ports_up", s.error());
-        Event(Kind::ports_up).kv(Key::bridge, p.gateway.bridge).kv(Key::modality_port, p.gateway.modality_port)
-            .kv(Key::network_port, p.gateway.network_port);
-        return 0;
     }
+    if (auto s = kernel.apply(compiled_); !s) return fatal("apply", s.error());
+    Event(Kind::ruleset_applied).kv(Key::policy, p.source).kv(Key::hash, hash_)
+        .kv(Key::mode, policy::to_string(effective_mode(p)));
+    windows_.set_policy(runtime_.state(), compiled_);
+    resolver_.set_policy(p);
+    if (auto s = host::set_ports(p.gateway, true, deps_.host); !s) return fatal("ports_up", s.error());
+    Event(Kind::ports_up).kv(Key::bridge, p.gateway.bridge).kv(Key::modality_port, p.gateway.modality_port)
+        .kv(Key::network_port, p.gateway.network_port);
+    tamper_.start();
+    drops_.start();
+    wait_signal();
+    start_watchdog();
+    probe_lag(std::chrono::steady_clock::now());
+    if (auto e = serve_control(); !e.empty()) return fatal("control_socket", e);
+    Event(Kind::started).kv(Key::policy, p.source).kv(Key::hash, hash_).kv(Key::proxy_port, p.gateway.proxy_port);
+    return 0;
+}
 
-    std::string serve_control() {
-        std::error_code dir_ec;
-        std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
-        if (auto e = control_.listen(); !e.empty()) return e;
-        control_.on("status", [this](const control::Fields&, const control::Caller&) {
-            return control::Reply{0, {}, control::to_json(status()).dump() + "\n"};
-        });
-        control_.on("window-open", [this](const control::Fields& f, const control::Caller& c) { return windows_.open(f, c); });
-        control_.on("window-close", [this](const control::Fields& f, const control::Caller& c) { return windows_.close(f, c); });
-        control_.on("window-list", [this](const control::Fields&, const control::Caller&) {
-            return control::Reply{0, {}, control::to_json(windows_.list()).dump() + "\n"};
-        });
-        control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
-            if (auto r = refuse_unless_admin(c, "reload")) return *r;
-            Event(Kind::reload_requested).kv(Key::uid, static_cast<std::uint64_t>(c.uid)).kv(Key::user, c.user);
-            return reload();
-        });
-        control_.on("events", [this](const control::Fields& f, const control::Caller& c) {
-            if (auto r = refuse_unless_admin(c, "read events")) return *r;
-            control::Reply refusal;
-            auto filter = parse_filter(f, policy(), refusal);
-            return filter ? list_events(*filter) : refusal;
-        });
-        control_.on_stream("events-follow", [this](const control::Fields& f, const control::Caller& c,
-                                                   const std::shared_ptr<control::Stream>& out) {
-            if (auto r = refuse_unless_admin(c, "read events")) return *r;
-            control::Reply refusal;
-            auto filter = parse_filter(f, policy(), refusal);
-            return filter ? follow_events(io_, *filter, out) : refusal;
-        });
-        return {};
+int Daemon::run() {
+    if (int rc = start(); rc != 0) return rc;
+    sd_notify(0, "READY=1");
+    try {
+        io_.run();
+    } catch (const std::exception& e) {
+        return fatal("exception", e.what());
     }
+    // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
+    // diverted flows find no socket and are dropped; nothing opens.
+    Event(Kind::stopped).kv(Key::reason, stop_reason_);
+    return 0;
+}
 
-    std::optional<control::Reply> refuse_unless_admin(const control::Caller& c, std::string_view what) const {
-        const auto& group = policy().gateway.admin_group;
-        if (c.root_or_member(group)) return std::nullopt;
-        return control::Reply{4, fmt::format("user {} may not {} (root or group '{}' only)", c.user, what, group), {}};
-    }
+std::string Daemon::serve_control() {
+    std::error_code dir_ec;
+    std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
+    if (auto e = control_.listen(); !e.empty()) return e;
+    control_.on("status", [this](const control::Fields&, const control::Caller&) {
+        return control::Reply{0, {}, control::to_json(status()).dump() + "\n"};
+    });
+    control_.on("window-open", [this](const control::Fields& f, const control::Caller& c) { return windows_.open(f, c); });
+    control_.on("window-close", [this](const control::Fields& f, const control::Caller& c) { return windows_.close(f, c); });
+    control_.on("window-list", [this](const control::Fields&, const control::Caller&) {
+        return control::Reply{0, {}, control::to_json(windows_.list()).dump() + "\n"};
+    });
+    control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
+        if (auto r = refuse_unless_admin(c, "reload")) return *r;
+        Event(Kind::reload_requested).kv(Key::uid, static_cast<std::uint64_t>(c.uid)).kv(Key::user, c.user);
+        return reload();
+    });
+    serve_events();
+    return {};
+}
 
-    int fatal(std::string_view what, std::string_view error) {
-        Event(Kind::fatal).kv(Key::stage, what).kv(Key::error, error);
-        if (auto s = host::set_ports(policy().gateway, false); !s)
-            Event(Kind::ports_down_failed).kv(Key::error, s.error());
-        else
-            Event(Kind::ports_down).kv(Key::reason, what);
-        return 3;
-    }
+void Daemon::serve_events() {
+    control_.on("events", [this](const control::Fields& f, const control::Caller& c) {
+        if (auto r = refuse_unless_admin(c, "read events")) return *r;
+        control::Reply refusal;
+        auto filter = parse_filter(f, policy(), refusal);
+        return filter ? list_events(*filter) : refusal;
+    });
+    control_.on_stream("events-follow", [this](const control::Fields& f, const control::Caller& c,
+                                               const std::shared_ptr<control::Stream>& out) {
+        if (auto r = refuse_unless_admin(c, "read events")) return *r;
+        control::Reply refusal;
+        auto filter = parse_filter(f, policy(), refusal);
+        return filter ? follow_events(io_, *filter, out) : refusal;
+    });
+}
 
-    void wait_signal() {
-        signals_.async_wait([this](const error_code& ec, int sig) {
-            if (ec) return;
-            if (sig == SIGHUP) {
-                (void)reload();
-                wait_signal();
-                return;
-            }
-            stop_reason_ = sig == SIGTERM ? "SIGTERM" : "SIGINT";
-            sd_notify(0, "STOPPING=1");
-            io_.stop();
-        });
-    }
+std::optional<control::Reply> Daemon::refuse_unless_admin(const control::Caller& c, std::string_view what) const {
+    const auto& group = policy().gateway.admin_group;
+    if (c.root_or_member(group)) return std::nullopt;
+    return control::Reply{4, fmt::format("user {} may not {} (root or group '{}' only)", c.user, what, group), {}};
+}
 
-    void wait_monitor() {
-        monitor_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
-            if (ec) return;
-            on_monitor(kernel_->process_monitor());
-            wait_monitor();
-        });
-    }
+int Daemon::fatal(std::string_view what, std::string_view error) {
+    Event(Kind::fatal).kv(Key::stage, what).kv(Key::error, error);
+    if (auto s = host::set_ports(policy().gateway, false, deps_.host); !s)
+        Event(Kind::ports_down_failed).kv(Key::error, s.error());
+    else
+        Event(Kind::ports_down).kv(Key::reason, what);
+    return 3;
+}
 
-    // A foreign change to our tables is put back at once; a failure to read the monitor is
-    // reported as what it is, never as a tamper.
-    void on_monitor(const MonitorRead& m) {
-        if (!m.error.empty()) Event(Kind::monitor_failed).kv(Key::error, m.error);
-        if (m.foreign.empty()) return;
-        Event(Kind::ruleset_tampered).kv(Key::change, m.foreign);
-        if (auto s = kernel_->apply(compiled_); !s) {
-            Event(Kind::reapply_failed).kv(Key::error, s.error());
+void Daemon::wait_signal() {
+    signals_.async_wait([this](const error_code& ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            (void)reload();
+            wait_signal();
             return;
         }
-        Event(Kind::ruleset_reapplied).kv(Key::hash, hash_);
-        windows_.kernel_replaced();  // open windows' elements went with the old tables
-    }
+        stop_reason_ = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        sd_notify(0, "STOPPING=1");
+        io_.stop();
+    });
+}
 
-    void wait_nflog() {
-        nflog_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
-            if (ec) return;
-            std::uint64_t lost = 0;
-            auto error = kernel_->process_nflog([](const DropRecord& r) { drop_event(r); }, lost);
-            if (!error.empty()) Event(Kind::nflog_failed).kv(Key::error, error).kv(Key::records, lost);
-            wait_nflog();
-        });
-    }
+void Daemon::start_watchdog() {
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0) return;
+    watchdog_interval_ = std::chrono::microseconds(usec / 2);
+    ping_watchdog();
+}
 
-    static void drop_event(const DropRecord& r) {
-        Event e(Kind::drop);
-        if (r.prefix) e.kv(Key::rule, policy::to_string(r.prefix->reason)).kv(Key::dir, policy::to_string(r.prefix->dir));
-        else e.kv(Key::rule, "unknown");
-        if (!r.in.empty()) e.kv(Key::in, r.in);
-        e.kv(Key::proto, r.proto);
-        if (!r.src.empty()) e.kv(Key::src, r.src).kv(Key::dst, r.dst);
-        if (r.dport) e.kv(Key::sport, static_cast<unsigned>(r.sport)).kv(Key::dport, static_cast<unsigned>(r.dport));
-    }
+void Daemon::ping_watchdog() {
+    sd_notify(0, "WATCHDOG=1");
+    watchdog_.expires_after(watchdog_interval_);
+    watchdog_.async_wait([this](const error_code& ec) {
+        if (!ec) ping_watchdog();
+    });
+}
 
-    void start_watchdog() {
-        std::uint64_t usec = 0;
-        if (sd_watchdog_enabled(0, &usec) <= 0) return;
-        watchdog_interval_ = std::chrono::microseconds(usec / 2);
-        ping_watchdog();
-    }
+// How late the event loop runs a timer: the longest delay is a status figure, and a delay of a
+// second or more is an event.
+void Daemon::probe_lag(std::chrono::steady_clock::time_point due) {
+    auto late = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - due).count();
+    if (late > 0) deps_.metrics.note_loop_lag(static_cast<std::uint64_t>(late));
+    if (late >= 1000) Event(Kind::loop_stalled).kv(Key::lag_ms, static_cast<std::int64_t>(late));
+    auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    lag_probe_.expires_at(next);
+    lag_probe_.async_wait([this, next](const error_code& ec) {
+        if (!ec) probe_lag(next);
+    });
+}
 
-    void ping_watchdog() {
-        sd_notify(0, "WATCHDOG=1");
-        watchdog_.expires_after(watchdog_interval_);
-        watchdog_.async_wait([this](const error_code& ec) {
-            if (!ec) ping_watchdog();
-        });
+control::Reply Daemon::reject_reload(const policy::LoadResult& r) {
+    for (const auto& d : r.diagnostics.all()) {
+        if (d.severity != policy::Severity::error) continue;
+        Event(Kind::reload_rejected).kv(Key::file, r.source).kv(Key::line, static_cast<unsigned>(d.loc.line))
+            .kv(Key::col, static_cast<unsigned>(d.loc.col)).kv(Key::error, d.message);
     }
+    Event(Kind::reload_rejected).kv(Key::file, r.source)
+        .kv(Key::errors, static_cast<std::uint64_t>(r.diagnostics.errors())).kv(Key::kept, hash_);
+    return {1, "policy rejected; the running policy is kept", r.report()};
+}
 
-    // How late the event loop runs a timer: the longest stall is a status figure, and a stall
-    // of a second or more is an event.
-    void probe_lag(std::chrono::steady_clock::time_point due) {
-        auto late = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - due).count();
-        if (late > 0) metrics_.note_loop_lag(static_cast<std::uint64_t>(late));
-        if (late >= 1000) Event(Kind::loop_stalled).kv(Key::lag_ms, static_cast<std::int64_t>(late));
-        auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-        lag_probe_.expires_at(next);
-        lag_probe_.async_wait([this, next](const error_code& ec) {
-            if (!ec) probe_lag(next);
-        });
-    }
+namespace {
 
-    control::Reply reject_reload(const policy::LoadResult& r) {
-        for (const auto& d : r.diagnostics.all()) {
-            if (d.severity != policy::Severity::error) continue;
-            Event(Kind::reload_rejected).kv(Key::file, r.source).kv(Key::line, static_cast<unsigned>(d.loc.line))
-                .kv(Key::col, static_cast<unsigned>(d.loc.col)).kv(Key::error, d.message);
-        }
+bool restart_only_change(const policy::Gateway& old, const policy::Gateway& next) {
+    return old.bridge != next.bridge || old.modality_port != next.modality_port ||
+           old.network_port != next.network_port || old.proxy_port != next.proxy_port;
+}
+
+}  // namespace
+
+control::Reply Daemon::reload() {
+    auto r = policy::load_file(opt_.policy_path);
+    if (!r.policy) return reject_reload(r);
+    if (restart_only_change(policy().gateway, r.policy->gateway)) {
         Event(Kind::reload_rejected).kv(Key::file, r.source)
-            .kv(Key::errors, static_cast<std::uint64_t>(r.diagnostics.errors())).kv(Key::kept, hash_);
-        return {1, "policy rejected; the running policy is kept", r.report()};
+            .kv(Key::error, "bridge, ports and proxy_port change only with a restart").kv(Key::kept, hash_);
+        return {1, "bridge, ports and proxy_port change only with a restart; the running policy is kept", {}};
     }
-
-    static bool restart_only_change(const policy::Gateway& old, const policy::Gateway& next) {
-        return old.bridge != next.bridge || old.modality_port != next.modality_port ||
-               old.network_port != next.network_port || old.proxy_port != next.proxy_port;
+    auto rs = policy::compile(*r.policy, effective_mode(*r.policy));
+    if (auto s = host::prepare(*r.policy, deps_.host); !s) {
+        Event(Kind::reload_failed).kv(Key::stage, "host_setup").kv(Key::file, r.source).kv(Key::error, s.error())
+            .kv(Key::kept, hash_);
+        return {3, "host set-up failed: " + s.error(), {}};
     }
-
-    control::Reply reload() {
-        auto r = policy::load_file(opt_.policy_path);
-        if (!r.policy) return reject_reload(r);
-        if (restart_only_change(policy().gateway, r.policy->gateway)) {
-            Event(Kind::reload_rejected).kv(Key::file, r.source)
-                .kv(Key::error, "bridge, ports and proxy_port change only with a restart").kv(Key::kept, hash_);
-            return {1, "bridge, ports and proxy_port change only with a restart; the running policy is kept", {}};
-        }
-        auto rs = policy::compile(*r.policy, effective_mode(*r.policy));
-        if (auto s = host::prepare(*r.policy); !s) {
-            Event(Kind::reload_failed).kv(Key::stage, "host_setup").kv(Key::file, r.source).kv(Key::error, s.error())
-                .kv(Key::kept, hash_);
-            return {3, "host set-up failed: " + s.error(), {}};
-        }
-        if (auto s = kernel_->apply(rs); !s) {
-            reload_apply_failed(r.source, s.error());
-            return {3, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
-        }
-        compiled_ = std::move(rs);
-        return put_in_force(std::move(*r.policy), policy::policy_hash(r.text));
+    if (auto s = deps_.kernel.apply(rs); !s) {
+        reload_apply_failed(r.source, s.error());
+        return {3, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
     }
+    compiled_ = std::move(rs);
+    return put_in_force(std::move(*r.policy), policy::policy_hash(r.text));
+}
 
-    // The kernel's error names the refused rule with its policy line:col ("... (policy 12:3)"):
-    // the event carries them as keys so a SIEM can point at the line.
-    void reload_apply_failed(const std::string& file, const std::string& error) {
-        Event e(Kind::reload_failed);
-        e.kv(Key::stage, "apply").kv(Key::file, file);
-        unsigned line = 0, col = 0;
-        if (auto at = error.rfind("policy "); at != std::string::npos &&
-                                              std::sscanf(error.c_str() + at, "policy %u:%u", &line, &col) == 2)
-            e.kv(Key::line, line).kv(Key::col, col);
-        e.kv(Key::error, error).kv(Key::kept, hash_);
+// The kernel's error names the refused rule with its policy line:col ("... (policy 12:3)"): the
+// event carries them as keys so a SIEM can point at the line.
+void Daemon::reload_apply_failed(const std::string& file, const std::string& error) {
+    Event e(Kind::reload_failed);
+    e.kv(Key::stage, "apply").kv(Key::file, file);
+    unsigned line = 0, col = 0;
+    if (auto at = error.rfind("policy "); at != std::string::npos &&
+                                          std::sscanf(error.c_str() + at, "policy %u:%u", &line, &col) == 2)
+        e.kv(Key::line, line).kv(Key::col, col);
+    e.kv(Key::error, error).kv(Key::kept, hash_);
+}
+
+control::Reply Daemon::put_in_force(policy::Policy next, std::string new_hash) {
+    auto state = std::make_shared<const proxy::PolicyState>(std::move(next));
+    runtime_.set_state(state);
+    // Sessions whose flow the new policy no longer allows end now.
+    windows_.set_policy(state, compiled_);
+    resolver_.set_policy(state->policy);
+    auto gone = [&state, this](const proxy::FlowInfo& f) {
+        if (state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port)) return false;
+        std::shared_ptr<const void> keep;
+        return f.proto != policy::Proto::tcp || !windows_.match(f.client.addr, f.server.addr, f.server.port, keep);
+    };
+    auto closed = runtime_.close_if(gone, "policy reload");
+    Event(Kind::reload_applied).kv(Key::hash, new_hash).kv(Key::previous, hash_)
+        .kv(Key::closed_sessions, static_cast<std::uint64_t>(closed))
+        .kv(Key::mode, policy::to_string(effective_mode(state->policy)));
+    hash_ = new_hash;
+    return {0, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
+}
+
+namespace {
+
+void fill_metrics(control::Status& s, const metrics::Snapshot& m) {
+    auto t = m.flow_totals();
+    using metrics::FlowOutcome;
+    s.proxy.accepted = t.outcomes[static_cast<std::size_t>(FlowOutcome::opened)];
+    s.proxy.closed = t.outcomes[static_cast<std::size_t>(FlowOutcome::closed)];
+    s.proxy.upstream_failed = t.outcomes[static_cast<std::size_t>(FlowOutcome::upstream_failed)];
+    s.proxy.refused = m.refused_total();
+    s.proxy.bytes_up = t.bytes_up;
+    s.proxy.bytes_down = t.bytes_down;
+    for (const auto& [k, v] : m.drops_logged) s.drops_logged[k.first + ":" + k.second] = v;
+    s.associations = m.associations;
+    for (const auto& [k, v] : m.dimse) {
+        if (v.forwarded) s.dimse_forwarded[k] = v.forwarded;
+        if (v.refused) s.dimse_refused[k] = v.refused;
     }
+    s.loop_max_lag_ms = m.loop_max_lag_ms;
+    s.nflog_lost = m.nflog_lost;
+}
 
-    control::Reply put_in_force(policy::Policy next, std::string new_hash) {
-        auto state = std::make_shared<const proxy::PolicyState>(std::move(next));
-        runtime_.set_state(state);
-        // Sessions whose flow the new policy no longer allows end now.
-        windows_.set_policy(state, compiled_);
-        resolver_.set_policy(state->policy);
-        auto gone = [&state, this](const proxy::FlowInfo& f) {
-            if (state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port)) return false;
-            std::shared_ptr<const void> keep;
-            return f.proto != policy::Proto::tcp || !windows_.match(f.client.addr, f.server.addr, f.server.port, keep);
-        };
-        auto closed = runtime_.close_if(gone, "policy reload");
-        Event(Kind::reload_applied).kv(Key::hash, new_hash).kv(Key::previous, hash_)
-            .kv(Key::closed_sessions, static_cast<std::uint64_t>(closed))
-            .kv(Key::mode, policy::to_string(effective_mode(state->policy)));
-        hash_ = new_hash;
-        return {0, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
+}  // namespace
+
+control::Status Daemon::status() {
+    const auto& p = policy();
+    control::Status s;
+    s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+    s.policy_path = opt_.policy_path;
+    s.hash = hash_;
+    s.mode = policy::to_string(effective_mode(p));
+    s.policy_mode = policy::to_string(p.gateway.mode);
+    for (const auto& m : p.modalities) {
+        std::uint64_t allows = 0;
+        for (const auto& a : p.allows) allows += a.modality == m.name;
+        s.modalities.push_back({m.name, m.ip.addr.str(), m.mac.str(), allows});
     }
+    s.drops = deps_.kernel.drop_counters(compiled_);
+    s.drops_available = !s.drops.empty();
+    fill_metrics(s, deps_.metrics.snapshot());
+    s.proxy.live = runtime_.live();
+    for (const auto& sink : events::Bus::get().sinks()) s.sinks[sink->name()] = {sink->written(), sink->dropped()};
+    s.windows = windows_.list();
+    return s;
+}
 
-    control::Status status() {
-        const auto& p = policy();
-        control::Status s;
-        s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-        s.policy_path = opt_.policy_path;
-        s.hash = hash_;
-        s.mode = policy::to_string(effective_mode(p));
-        s.policy_mode = policy::to_string(p.gateway.mode);
-        for (const auto& m : p.modalities) {
-            std::uint64_t allows = 0;
-            for (const auto& a : p.allows) allows += a.modality == m.name;
-            s.modalities.push_back({m.name, m.ip.addr.str(), m.mac.str(), allows});
-        }
-        s.drops = kernel_->drop_counters(compiled_);
-        s.drops_available = !s.drops.empty();
-        fill_metrics(s, metrics_.snapshot());
-        s.proxy.live = runtime_.live();
-        for (const auto& sink : events::Bus::get().sinks()) s.sinks[sink->name()] = {sink->written(), sink->dropped()};
-        s.windows = windows_.list();
-        return s;
-    }
-
-    static void fill_metrics(control::Status& s, const metrics::Snapshot& m) {
-        auto t = m.flow_totals();
-        using metrics::FlowOutcome;
-        s.proxy.accepted = t.outcomes[static_cast<std::size_t>(FlowOutcome::opened)];
-        s.proxy.closed = t.outcomes[static_cast<std::size_t>(FlowOutcome::closed)];
-        s.proxy.upstream_failed = t.outcomes[static_cast<std::size_t>(FlowOutcome::upstream_failed)];
-        s.proxy.refused = m.refused_total();
-        s.proxy.bytes_up = t.bytes_up;
-        s.proxy.bytes_down = t.bytes_down;
-        for (const auto& [k, v] : m.drops_logged) s.drops_logged[k.first + ":" + k.second] = v;
-        s.associations = m.associations;
-        for (const auto& [k, v] : m.dimse) {
-            if (v.forwarded) s.dimse_forwarded[k] = v.forwarded;
-            if (v.refused) s.dimse_refused[k] = v.refused;
-        }
-        s.loop_max_lag_ms = m.loop_max_lag_ms;
-        s.nflog_lost = m.nflog_lost;
-    }
-
-    metrics::Registry& metrics_;
-    Options opt_;
-    std::unique_ptr<Kernel> kernel_;
-    asio::io_context io_;
-    proxy::Runtime runtime_;
-    proxy::TcpProxy tcp_;
-    proxy::UdpProxy udp_;
-    asio::signal_set signals_;
-    asio::posix::stream_descriptor monitor_, nflog_;
-    asio::steady_timer watchdog_, lag_probe_;
-    control::Server control_;
-    WindowManager windows_;
-    proxy::DicomCounts dicom_counts_;
-    VendorResolver resolver_;
-    std::chrono::microseconds watchdog_interval_{0};
-    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-    ruleset::Ruleset compiled_;  // what the kernel holds (re-applied when someone alters it)
-    std::string hash_;
-    bool island_ = false;  // the runtime island switch (its command comes with the island work)
-    std::string stop_reason_ = "io stopped";
-    int exit_code_ = 0;
-};
-
-// Events go to stderr (journald) and every file sink; a file that cannot be opened stops the
-// start (an operator who asked for a copy must get one).
 bool start_events(const Options& opt, const policy::Policy& p, metrics::Registry& registry) {
     auto& bus = events::Bus::get();
     bus.observe([&registry](const events::Record& r) { registry.observe(r); });
@@ -413,6 +344,8 @@ bool start_events(const Options& opt, const policy::Policy& p, metrics::Registry
     return true;
 }
 
+namespace {
+
 // One daemon per state directory: a second one would fight the first over the ruleset.
 bool lock_state_dir(const std::string& dir) {
     std::error_code ec;
@@ -423,31 +356,35 @@ bool lock_state_dir(const std::string& dir) {
     return false;
 }
 
+std::unique_ptr<Kernel> open_for(const Options& opt, const policy::Policy& p, host::HostNet& net) {
+    if (auto s = host::check_interfaces(p.gateway, net); !s) {
+        Event(Kind::refused_to_start).kv(Key::error, s.error());
+        return nullptr;
+    }
+    if (!lock_state_dir(opt.state_dir)) return nullptr;
+    auto kernel = open_kernel(policy::compile(p), p.gateway.drop_log.group);
+    if (!kernel) Event(Kind::refused_to_start).kv(Key::error, kernel.error());
+    return kernel ? std::move(*kernel) : nullptr;
+}
+
 }  // namespace
 
 int run(const Options& opt, policy::Policy initial) {
     // A file sink whose reader went away (a FIFO, a pipe) must cost a line, not the daemon.
     std::signal(SIGPIPE, SIG_IGN);
-    // The policy text hash identifies what is loaded in status and events.
-    auto hash = policy::policy_hash(policy::load_file(opt.policy_path).text);
-    auto kernel_or = [&]() -> std::unique_ptr<Kernel> {
-        if (auto s = host::check_interfaces(initial.gateway); !s) {
-            Event(Kind::refused_to_start).kv(Key::error, s.error());
-            return nullptr;
-        }
-        if (!lock_state_dir(opt.state_dir)) return nullptr;
-        auto kernel = open_kernel(policy::compile(initial), initial.gateway.drop_log.group);
-        if (!kernel) Event(Kind::refused_to_start).kv(Key::error, kernel.error());
-        return kernel ? std::move(*kernel) : nullptr;
-    };
     static metrics::Registry registry;  // the bus outlives run(): so does what it feeds
     if (!start_events(opt, initial, registry)) return 3;
-    auto kernel = kernel_or();
+    // The policy text hash identifies what is loaded in status and events.
+    auto hash = policy::policy_hash(policy::load_file(opt.policy_path).text);
+    auto net = host::open_netlink_host_net();
+    std::unique_ptr<Kernel> kernel;
+    if (!net) Event(Kind::refused_to_start).kv(Key::error, "rtnetlink: " + net.error());
+    else kernel = open_for(opt, initial, **net);
     if (!kernel) {
         events::Bus::get().flush();
         return 3;
     }
-    Daemon d(opt, std::move(initial), std::move(kernel), hash, registry);
+    Daemon d(opt, std::move(initial), hash, Deps{*kernel, **net, registry});
     int rc = d.run();
     events::Bus::get().flush();
     return rc;

@@ -132,12 +132,23 @@ void VendorResolver::ask(const std::shared_ptr<Name>& n, std::size_t server, boo
     if (server >= servers_.size()) return done(n, false, {}, 0, n->last_error);
     auto q = vendors::encode_a_query(n->id, n->fqdn);
     if (!q.ok) return done(n, false, {}, 0, q.error);
-    const auto srv = servers_[server];
     Next next = [this, n, server](std::string why) {
         n->last_error = fmt::format("{}: {}", servers_[server].str(), why);
         ask(n, server + 1, false);
     };
-    Handler handle = [this, n, server, next](std::span<const std::uint8_t> msg, bool was_tcp) {
+    Handler handle = answer_handler(n, server, next);
+    arm_query_timeout(n, next);
+    if (use_tcp)
+        send_tcp(n, servers_[server], q.bytes, std::move(handle), std::move(next));
+    else
+        send_udp(n, servers_[server], q.bytes, std::move(handle), std::move(next));
+}
+
+// What to do with a message that may answer the query to `server`: ignore it (a mismatch, UDP
+// keeps waiting), retry over TCP when truncated, move on to the next server, or finish.
+VendorResolver::Handler VendorResolver::answer_handler(const std::shared_ptr<Name>& n, std::size_t server,
+                                                       Next next) {
+    return [this, n, server, next](std::span<const std::uint8_t> msg, bool was_tcp) {
         auto a = vendors::decode_a_response(msg, n->id, n->fqdn);
         if (a.status == vendors::DnsStatus::mismatch) return false;  // keep waiting (UDP)
         n->query_timer.cancel();
@@ -154,6 +165,10 @@ void VendorResolver::ask(const std::shared_ptr<Name>& n, std::size_t server, boo
         }
         return true;
     };
+}
+
+// No answer in time: close the query's sockets (ending their reads) and ask the next server.
+void VendorResolver::arm_query_timeout(const std::shared_ptr<Name>& n, Next next) {
     n->query_timer.expires_after(timeout);
     n->query_timer.async_wait([n, next](const error_code& ec) {
         if (ec || n->stopped) return;
@@ -162,34 +177,43 @@ void VendorResolver::ask(const std::shared_ptr<Name>& n, std::size_t server, boo
         if (n->tcp_sock) n->tcp_sock->close(ignored);
         next("no answer within 2s");
     });
+}
+
+asio::ip::address_v4 VendorResolver::query_source() const {
+    return source_ ? asio::ip::address_v4(source_->value) : asio::ip::address_v4::any();
+}
+
+void VendorResolver::send_udp(const std::shared_ptr<Name>& n, policy::Ipv4 server,
+                              const std::vector<std::uint8_t>& query, Handler handle, Next next) {
     error_code ec;
-    auto local = source_ ? asio::ip::address_v4(source_->value) : asio::ip::address_v4::any();
-    if (!use_tcp) {
-        auto s = std::make_shared<udp::socket>(io_);
-        n->udp_sock = s;
-        s->open(udp::v4(), ec);
-        if (!ec) s->bind(udp::endpoint(local, 0), ec);
-        if (!ec) s->connect(udp::endpoint(asio::ip::address_v4(srv.value), 53), ec);
-        if (!ec) s->send(asio::buffer(q.bytes), 0, ec);
-        if (ec) {
-            n->query_timer.cancel();
-            return next(ec.message());
-        }
-        n->buf.resize(4096);
-        receive_udp(n, s, handle);
-        return;
+    auto s = std::make_shared<udp::socket>(io_);
+    n->udp_sock = s;
+    s->open(udp::v4(), ec);
+    if (!ec) s->bind(udp::endpoint(query_source(), 0), ec);
+    if (!ec) s->connect(udp::endpoint(asio::ip::address_v4(server.value), 53), ec);
+    if (!ec) s->send(asio::buffer(query), 0, ec);
+    if (ec) {
+        n->query_timer.cancel();
+        return next(ec.message());
     }
+    n->buf.resize(4096);
+    receive_udp(n, s, std::move(handle));
+}
+
+void VendorResolver::send_tcp(const std::shared_ptr<Name>& n, policy::Ipv4 server,
+                              const std::vector<std::uint8_t>& query, Handler handle, Next next) {
+    error_code ec;
     auto s = std::make_shared<tcp::socket>(io_);
     n->tcp_sock = s;
     s->open(tcp::v4(), ec);
-    if (!ec) s->bind(tcp::endpoint(local, 0), ec);
+    if (!ec) s->bind(tcp::endpoint(query_source(), 0), ec);
     if (ec) {
         n->query_timer.cancel();
         return next(ec.message());
     }
     auto out = std::make_shared<std::vector<std::uint8_t>>();
-    vendors::append_tcp_frame(q.bytes, *out);
-    s->async_connect(tcp::endpoint(asio::ip::address_v4(srv.value), 53), [this, n, s, out, handle, next](const error_code& e) {
+    vendors::append_tcp_frame(query, *out);
+    s->async_connect(tcp::endpoint(asio::ip::address_v4(server.value), 53), [this, n, s, out, handle, next](const error_code& e) {
         if (n->stopped) return;
         if (e) return next("tcp: " + e.message());
         asio::async_write(*s, asio::buffer(*out), [this, n, s, handle, next](const error_code& we, std::size_t) {

@@ -36,6 +36,13 @@ private:
     void ask(const std::shared_ptr<Name>& n, std::size_t server, bool tcp);
     using Handler = std::function<bool(std::span<const std::uint8_t>, bool tcp)>;  // false: not ours, keep waiting
     using Next = std::function<void(std::string why)>;                             // try the next server
+    Handler answer_handler(const std::shared_ptr<Name>& n, std::size_t server, Next next);
+    void arm_query_timeout(const std::shared_ptr<Name>& n, Next next);
+    asio::ip::address_v4 query_source() const;  // the management address, or any
+    void send_udp(const std::shared_ptr<Name>& n, policy::Ipv4 server, const std::vector<std::uint8_t>& query,
+                  Handler handle, Next next);
+    void send_tcp(const std::shared_ptr<Name>& n, policy::Ipv4 server, const std::vector<std::uint8_t>& query,
+                  Handler handle, Next next);
     void receive_udp(const std::shared_ptr<Name>& n, const std::shared_ptr<udp::socket>& s, Handler handle);
     void read_tcp(const std::shared_ptr<Name>& n, const std::shared_ptr<tcp::socket>& s, std::size_t got, Handler handle,
                   Next next);

@@ -1,5 +1,5 @@
-// The daemon's maintenance windows: transitions become kernel set elements (one small
-// transaction each), audit events and a state file; the proxy asks here about window flows.
+// The daemon's maintenance windows: transitions become audit events, a state file and a delta of
+// kernel set elements (one small transaction per set); the proxy asks here about window flows.
 #include "gateway/daemon/window_manager.hpp"
 
 #include <fcntl.h>
@@ -18,7 +18,6 @@
 #include "gateway/windows/restore.hpp"
 #include "gateway/windows/state_file.hpp"
 #include "policy/compile.hpp"
-#include "policy/render.hpp"
 
 namespace modgate::daemon {
 
@@ -33,39 +32,81 @@ namespace {
 const nft::TableId inet_table{ruleset::Family::inet, policy::names::table};
 constexpr const char* in_set_name = policy::names::window_in_set;
 
-std::string key_text(const ruleset::Set& def, const ruleset::Element& e) {
-    std::string out;
-    for (std::size_t i = 0; i < e.key.size() && i < def.key.size(); ++i)
-        out += (i ? " . " : "") + ruleset::render_key_value(def.key[i], e.key[i]);
-    return out;
-}
-
-ruleset::Value addr_value(const policy::Cidr& c) {
-    return c.is_host() ? ruleset::Value{c.addr} : ruleset::Value{c};
-}
-
 std::string window_name(const std::string& m, const std::string& v) { return m + "/" + v; }
+
+windows::Millis now_ms() { return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
+// The saved windows of a previous run; a damaged file restores nothing and says so.
+std::vector<windows::Record> load_state_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return {};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto parsed = windows::parse_state(ss.str());
+    if (parsed) return std::move(*parsed);
+    Event(Kind::state_file_damaged, Level::critical)
+        .kv(Key::file, path).kv(Key::error, parsed.error()).kv(Key::action, "no window restored");
+    return {};
+}
 
 }  // namespace
 
+nft::Result<NetlinkKernelSets> NetlinkKernelSets::open() {
+    auto w = nft::ElementWriter::open();
+    if (!w) return std::unexpected(std::move(w.error()));
+    return NetlinkKernelSets(std::move(*w));
+}
+
+std::expected<windows::Elements, std::string> NetlinkKernelSets::read() {
+    auto snap = nft::read_tables({inet_table});
+    if (!snap) return std::unexpected(snap.error().message);
+    windows::Elements out;
+    const auto* lt = snap->find(inet_table);
+    if (!lt) return out;
+    const auto now = now_ms();
+    for (const auto& s : lt->table.sets) {
+        auto* into = s.name == policy::names::window_set ? &out.out : s.name == in_set_name ? &out.in : nullptr;
+        if (!into) continue;
+        for (const auto& e : s.elements)
+            (*into)[windows::key_of(e)] = windows::Held{e, now + std::chrono::milliseconds(e.expires_ms)};
+    }
+    return out;
+}
+
+std::expected<void, std::string> NetlinkKernelSets::write(const ruleset::Set& def, const windows::SetDelta& d) {
+    auto removes = d.remove, adds = d.add;
+    for (const auto& r : d.replace) {
+        removes.push_back(r.from);
+        adds.push_back(r.to);
+    }
+    auto r = writer_.replace(inet_table, def, removes, adds);
+    if (!r && r.error().code == ENOENT) {
+        // Something to remove had just timed out in the kernel: remove only what is left.
+        std::vector<ruleset::Element> still;
+        if (auto snap = nft::read_tables({inet_table}))
+            if (const auto* lt = snap->find(inet_table))
+                if (const auto* s = lt->table.find_set(def.name))
+                    for (const auto& e : removes)
+                        for (const auto& k : s->elements)
+                            if (k.key == e.key) still.push_back(e);
+        r = writer_.replace(inet_table, def, still, adds);
+    }
+    if (!r) return std::unexpected(r.error().message);
+    return {};
+}
+
 WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt)
-    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io) {}
+    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io), netlink_(true) {}
+
+WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt,
+                             std::shared_ptr<windows::KernelSets> sets)
+    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io), sets_(std::move(sets)) {}
 
 Time WindowManager::now() const { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
 std::vector<policy::Cidr> WindowManager::addresses_of(const policy::Vendor& v) const {
-    std::vector<policy::Cidr> out;
-    for (const auto& h : v.hosts)
-        if (h.address) out.push_back(*h.address);
-    if (auto it = resolved_.find(v.name); it != resolved_.end())
-        for (auto a : it->second) out.push_back(policy::Cidr{a, 32});
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    // A host inside a network already listed adds nothing (and the kernel refuses overlaps).
-    std::erase_if(out, [&](const policy::Cidr& c) {
-        return std::any_of(out.begin(), out.end(), [&](const policy::Cidr& o) { return o != c && o.contains(c); });
-    });
-    return out;
+    auto it = resolved_.find(v.name);
+    return windows::vendor_addresses(v, it == resolved_.end() ? std::vector<policy::Ipv4>{} : it->second);
 }
 
 void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, const ruleset::Ruleset& compiled) {
@@ -76,12 +117,12 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
         out_def_.elements.clear();
         in_def_.elements.clear();
     }
-    if (!writer_) {
-        auto w = nft::ElementWriter::open();
+    if (!sets_ && netlink_) {
+        auto w = NetlinkKernelSets::open();
         if (!w) {
             Event(Kind::element_writer_failed, Level::critical).kv(Key::error, w.error().message);
         } else {
-            writer_.emplace(std::move(*w));
+            sets_ = std::make_shared<NetlinkKernelSets>(std::move(*w));
         }
     }
     auto fresh = windows::WindowSet::make(state_->policy);
@@ -94,19 +135,7 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
         records = windows::snapshot(*set_);  // a reload: carry the state over
     } else {
         // First start: the state file, and what the kernel still holds from before.
-        std::ifstream in(state_dir_ + "/windows.state");
-        if (in) {
-            std::stringstream ss;
-            ss << in.rdbuf();
-            auto parsed = windows::parse_state(ss.str());
-            if (parsed) {
-                records = std::move(*parsed);
-            } else {
-                Event(Kind::state_file_damaged, Level::critical)
-                    .kv(Key::file, state_dir_ + "/windows.state").kv(Key::error, parsed.error())
-                    .kv(Key::action, "no window restored");
-            }
-        }
+        records = load_state_file(state_dir_ + "/windows.state");
         read_kernel();
     }
     set_ = std::move(*fresh);
@@ -122,21 +151,12 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
     schedule_tick();
 }
 
-// What the kernel's window sets hold now, as the starting point for reconcile().
+// What the kernel's window sets hold now, as the starting point for reconcile(); nothing when
+// they cannot be read.
 void WindowManager::read_kernel() {
-    have_out_.clear();
-    have_in_.clear();
-    auto snap = nft::read_tables({inet_table});
-    if (!snap) return;
-    const auto* lt = snap->find(inet_table);
-    if (!lt) return;
-    auto now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    for (const auto& s : lt->table.sets) {
-        auto* have = s.name == policy::names::window_set ? &have_out_ : s.name == in_set_name ? &have_in_ : nullptr;
-        if (!have) continue;
-        for (const auto& e : s.elements) (*have)[key_text(s, e)] = Held{e, now_ms + static_cast<std::int64_t>(e.expires_ms)};
-    }
+    have_ = {};
+    if (!sets_) return;
+    if (auto r = sets_->read()) have_ = std::move(*r);
 }
 
 void WindowManager::kernel_replaced() {
@@ -263,94 +283,26 @@ void WindowManager::apply(const std::vector<windows::Transition>& ts) {
 // Makes the kernel's window elements match the open windows: what should be there with its
 // remaining time; what should not, removed. One transaction per set.
 void WindowManager::reconcile() {
-    if (!writer_ || !set_ || out_def_.name.empty()) return;
-    auto t = now();
-    struct Want {
-        std::map<std::string, ruleset::Element> out, in;
-    } want;
-    const auto& p = state_->policy;
-    for (const auto& w : set_->windows()) {
-        if (!w.is_open()) continue;
-        const auto& o = *w.state().open;
-        if (o.ends_at <= t) continue;
-        const auto* m = p.find_modality(w.modality());
-        const auto* v = p.find_vendor(w.vendor());
-        const auto* mt = [&]() -> const policy::Maintenance* {
-            for (const auto& x : p.maintenance)
-                if (x.modality == w.modality() && x.vendor == w.vendor()) return &x;
-            return nullptr;
-        }();
-        if (!m || !v || !mt) continue;
-        auto timeout_ms = static_cast<std::uint64_t>(std::chrono::milliseconds(o.ends_at - t).count());
-        ruleset::Origin origin{fmt::format("maintenance window {}", window_name(w.modality(), w.vendor())), mt->loc.line,
-                               mt->loc.col};
-        auto add = [&](std::map<std::string, ruleset::Element>& into, const ruleset::Set& def, const policy::Cidr& a,
-                       std::uint16_t port) {
-            ruleset::Element e;
-            e.key = {ruleset::Value{m->ip.addr}, addr_value(a), ruleset::Value{std::uint64_t{port}}};
-            e.timeout_ms = timeout_ms;
-            e.origin = origin;
-            auto k = key_text(def, e);
-            auto it = into.find(k);
-            if (it == into.end() || it->second.timeout_ms < timeout_ms) into[k] = e;
-        };
-        for (const auto& a : addresses_of(*v)) {
-            for (auto port : v->ports) add(want.out, out_def_, a, port);
-            for (const auto& ps : mt->inbound) add(want.in, in_def_, a, ps.port);
+    if (!sets_ || !set_ || out_def_.name.empty()) return;
+    const auto t = now_ms();
+    windows::VendorAddresses addresses;
+    for (const auto& v : state_->policy.vendors) addresses[v.name] = addresses_of(v);
+    const auto want = windows::desired_elements(*set_, state_->policy, addresses, t);
+    sync(have_.out, want.out, out_def_, t);
+    if (!in_def_.name.empty()) sync(have_.in, want.in, in_def_, t);
+}
+
+void WindowManager::sync(windows::SetElements& have, const windows::SetElements& want, const ruleset::Set& def,
+                         windows::Millis t) {
+    const auto d = windows::delta(have, want, t);
+    if (!d.empty()) {
+        auto r = sets_->write(def, d);
+        if (!r) {
+            Event(Kind::kernel_update_failed, Level::critical).kv(Key::set, def.name).kv(Key::error, r.error());
+            return;
         }
     }
-    const std::int64_t now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    auto sync = [&](std::map<std::string, Held>& have, const std::map<std::string, ruleset::Element>& wanted,
-                    const ruleset::Set& def) {
-        auto end_of = [&](const ruleset::Element& e) { return now_ms + static_cast<std::int64_t>(e.timeout_ms); };
-        // Kernel timeouts drift by milliseconds; only a real change of end is re-sent.
-        auto same_end = [](std::int64_t a, std::int64_t b) { return std::llabs(a - b) < 2000; };
-        std::vector<ruleset::Element> removes, adds;
-        for (const auto& [k, h] : have) {
-            if (h.end_ms <= now_ms - 1000) continue;  // timed out in the kernel already
-            auto it = wanted.find(k);
-            if (it == wanted.end() || !same_end(end_of(it->second), h.end_ms)) {
-                auto e = h.element;
-                e.expires_ms = 0;
-                removes.push_back(e);
-            }
-        }
-        for (const auto& [k, e] : wanted) {
-            auto it = have.find(k);
-            if (it == have.end() || it->second.end_ms <= now_ms - 1000 || !same_end(end_of(e), it->second.end_ms))
-                adds.push_back(e);
-        }
-        if (!removes.empty() || !adds.empty()) {
-            auto r = writer_->replace(inet_table, def, removes, adds);
-            if (!r && r.error().code == ENOENT) {
-                // Something to remove had just timed out in the kernel: remove only what is left.
-                std::vector<ruleset::Element> still;
-                if (auto snap = nft::read_tables({inet_table}))
-                    if (const auto* lt = snap->find(inet_table))
-                        if (const auto* s = lt->table.find_set(def.name))
-                            for (const auto& e : removes)
-                                for (const auto& k : s->elements)
-                                    if (k.key == e.key) still.push_back(e);
-                r = writer_->replace(inet_table, def, still, adds);
-            }
-            if (!r) {
-                Event(Kind::kernel_update_failed, Level::critical).kv(Key::set, def.name).kv(Key::error, r.error().message);
-                return;
-            }
-        }
-        std::map<std::string, Held> next;
-        for (const auto& [k, e] : wanted) {
-            auto it = have.find(k);
-            bool kept = it != have.end() && std::find_if(adds.begin(), adds.end(), [&](const ruleset::Element& a) {
-                                                return a.key == e.key;
-                                            }) == adds.end();
-            next[k] = kept ? it->second : Held{e, end_of(e)};
-        }
-        have = std::move(next);
-    };
-    sync(have_out_, want.out, out_def_);
-    if (!in_def_.name.empty()) sync(have_in_, want.in, in_def_);
+    have = windows::applied(have, want, d);
 }
 
 void WindowManager::persist() {

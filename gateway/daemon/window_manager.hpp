@@ -1,6 +1,7 @@
 // Maintenance windows in the running daemon: the pure window logic (gateway/windows/) driven by
 // a timer, the control socket and the resolver, turned into kernel set elements whose timeouts
-// close each window on time even if modgated dies, persisted in the state directory.
+// close each window on time even if modgated dies, persisted in the state directory. The kernel
+// is reached only through windows::KernelSets: netlink here, a fake in the unit tests.
 #pragma once
 #include <chrono>
 #include <expected>
@@ -17,6 +18,8 @@
 #include "gateway/nft/elements.hpp"
 #include "gateway/proxy/asio.hpp"
 #include "gateway/proxy/runtime.hpp"
+#include "gateway/windows/elements.hpp"
+#include "gateway/windows/kernel_sets.hpp"
 #include "gateway/windows/window_set.hpp"
 #include "policy/model.hpp"
 #include "policy/ruleset.hpp"
@@ -39,9 +42,25 @@ struct VendorFlows {
     std::vector<Entry> entries;
 };
 
+// The window sets in modgate's inet table, through gateway/nft: one transaction per write.
+class NetlinkKernelSets final : public windows::KernelSets {
+public:
+    static nft::Result<NetlinkKernelSets> open();
+    std::expected<windows::Elements, std::string> read() override;
+    std::expected<void, std::string> write(const ruleset::Set& def, const windows::SetDelta& d) override;
+
+private:
+    explicit NetlinkKernelSets(nft::ElementWriter w) : writer_(std::move(w)) {}
+    nft::ElementWriter writer_;
+};
+
 class WindowManager {
 public:
+    // The kernel through netlink, opened when the first policy is bound.
     WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt);
+    // The kernel through `sets` (shared: a test's fake outlives a restart of the manager).
+    WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt,
+                  std::shared_ptr<windows::KernelSets> sets);
 
     // Binds to a (new) policy: window state carries over under the restore rules. On the first
     // call it restores the state file and reconciles the kernel's window elements with it.
@@ -76,6 +95,7 @@ private:
     void apply(const std::vector<windows::Transition>& ts);
     void audit(const windows::Transition& t);
     void reconcile();
+    void sync(windows::SetElements& have, const windows::SetElements& want, const ruleset::Set& def, windows::Millis now);
     void read_kernel();
     void persist();
     void rebuild_flows();
@@ -88,14 +108,10 @@ private:
     asio::steady_timer timer_;
     std::shared_ptr<const proxy::PolicyState> state_;
     std::optional<windows::WindowSet> set_;
-    std::optional<nft::ElementWriter> writer_;
+    std::shared_ptr<windows::KernelSets> sets_;
+    bool netlink_ = false;           // open the netlink sets when binding a policy, if not yet open
     ruleset::Set out_def_, in_def_;  // the window sets' definitions, from the compiled ruleset
-    // What the kernel holds (as far as we know): element key text -> element and its end.
-    struct Held {
-        ruleset::Element element;
-        std::int64_t end_ms = 0;  // since the epoch
-    };
-    std::map<std::string, Held> have_out_, have_in_;
+    windows::Elements have_;         // what the kernel holds, as far as we know
     std::map<std::string, std::vector<policy::Ipv4>> resolved_;
     std::shared_ptr<const VendorFlows> flows_;
     bool restored_ = false;

@@ -1,0 +1,100 @@
+// modgated's core, split by concern: start-up and reload here; tamper handling (TamperGuard),
+// NFLOG to events (DropFeed), windows (WindowManager) and host set-up (host::) each talk to the
+// kernel only through an interface (Kernel, host::HostNet) that tests replace with fakes.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/control/server.hpp"
+#include "gateway/control/status.hpp"
+#include "gateway/daemon/daemon.hpp"
+#include "gateway/daemon/drop_feed.hpp"
+#include "gateway/daemon/kernel.hpp"
+#include "gateway/daemon/tamper_guard.hpp"
+#include "gateway/daemon/vendor_resolver.hpp"
+#include "gateway/daemon/window_manager.hpp"
+#include "gateway/host/host_net.hpp"
+#include "gateway/metrics/registry.hpp"
+#include "gateway/proxy/dicom_session.hpp"
+#include "gateway/proxy/tcp_proxy.hpp"
+#include "gateway/proxy/udp_proxy.hpp"
+#include "policy/load.hpp"
+
+namespace modgate::daemon {
+
+// What the core is given instead of reaching for the kernel itself.
+struct Deps {
+    Kernel& kernel;
+    host::HostNet& host;
+    metrics::Registry& metrics;
+    // The transparent proxy listeners need CAP_NET_ADMIN; unit tests of the control plane run
+    // without them (the data plane is shown by the lab tests).
+    bool proxies = true;
+};
+
+class Daemon {
+public:
+    Daemon(const Options& opt, policy::Policy initial, std::string hash, Deps deps);
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Fail-closed start-up: ports down unless our tables are already in, host set-up, proxies,
+    // the first apply, then the ports up; the watchers and the control socket. 0, or the exit
+    // code of a fatal error (the ports are down then).
+    int start();
+    // start(), then the event loop until SIGTERM/SIGINT.
+    int run();
+
+    asio::io_context& io() { return io_; }
+    control::Reply reload();
+    control::Status status();
+    const ruleset::Ruleset& compiled() const { return compiled_; }
+    const std::string& hash() const { return hash_; }
+    TamperGuard& tamper() { return tamper_; }
+    DropFeed& drops() { return drops_; }
+
+private:
+    const policy::Policy& policy() const { return runtime_.state()->policy; }
+    policy::Mode effective_mode(const policy::Policy& p) const;
+    void install_handlers();
+    std::string serve_control();
+    void serve_events();
+    std::optional<control::Reply> refuse_unless_admin(const control::Caller& c, std::string_view what) const;
+    int fatal(std::string_view what, std::string_view error);
+    void wait_signal();
+    void start_watchdog();
+    void ping_watchdog();
+    void probe_lag(std::chrono::steady_clock::time_point due);
+    control::Reply reject_reload(const policy::LoadResult& r);
+    void reload_apply_failed(const std::string& file, const std::string& error);
+    control::Reply put_in_force(policy::Policy next, std::string new_hash);
+
+    Options opt_;
+    Deps deps_;
+    asio::io_context io_;
+    proxy::Runtime runtime_;
+    proxy::TcpProxy tcp_;
+    proxy::UdpProxy udp_;
+    asio::signal_set signals_;
+    asio::steady_timer watchdog_, lag_probe_;
+    control::Server control_;
+    WindowManager windows_;
+    proxy::DicomCounts dicom_counts_;
+    VendorResolver resolver_;
+    TamperGuard tamper_;
+    DropFeed drops_;
+    std::chrono::microseconds watchdog_interval_{0};
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    ruleset::Ruleset compiled_;  // what the kernel holds (re-applied when someone alters it)
+    std::string hash_;
+    bool island_ = false;  // the runtime island switch (its command comes with the island work)
+    std::string stop_reason_ = "io stopped";
+};
+
+// stderr always, every file sink of the policy and --event-file; the registry counts every
+// event. False (with a refused_to_start event on stderr) when a file cannot be opened.
+bool start_events(const Options& opt, const policy::Policy& p, metrics::Registry& registry);
+
+}  // namespace modgate::daemon

@@ -1,0 +1,84 @@
+// An in-memory Kernel: it keeps the last ruleset applied, can be told to refuse applies, and
+// delivers change notices and NFLOG records queued by the test through real pipes, so the
+// daemon's event loop wakes up exactly as it does on the netlink sockets.
+#pragma once
+#include <unistd.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/daemon/kernel.hpp"
+
+namespace modgate::daemon::testing {
+
+class FakeKernel : public Kernel {
+public:
+    FakeKernel() {
+        if (::pipe(monitor_) != 0 || ::pipe(nflog_) != 0) throw std::runtime_error("pipe");
+    }
+    ~FakeKernel() override {
+        for (int fd : {monitor_[0], monitor_[1], nflog_[0], nflog_[1]}) ::close(fd);
+    }
+
+    std::optional<ruleset::Ruleset> held;  // what the kernel holds
+    std::vector<std::string> calls;         // "apply", in order
+    std::optional<std::string> refuse;      // the next applies fail with this text
+    std::map<std::string, std::uint64_t> counters;
+
+    std::expected<void, std::string> apply(const ruleset::Ruleset& rs) override {
+        calls.push_back("apply");
+        if (refuse) return std::unexpected(*refuse);
+        held = rs;
+        return {};
+    }
+    bool tables_present(const ruleset::Ruleset& rs) override { return held && held->tables.size() == rs.tables.size(); }
+
+    // Someone else removed our tables (a `flush ruleset`).
+    void tamper(std::string what) {
+        held.reset();
+        queue_monitor({std::move(what), {}});
+    }
+    void queue_monitor(MonitorRead m) {
+        monitor_q_.push_back(std::move(m));
+        (void)!::write(monitor_[1], "x", 1);
+    }
+    int monitor_fd() override { return monitor_[0]; }
+    MonitorRead process_monitor() override {
+        char c;
+        (void)!::read(monitor_[0], &c, 1);
+        auto m = monitor_q_.front();
+        monitor_q_.pop_front();
+        return m;
+    }
+
+    std::map<std::string, std::uint64_t> drop_counters(const ruleset::Ruleset&) override { return counters; }
+
+    void queue_nflog(std::vector<DropRecord> recs, std::string error = {}, std::uint64_t lost = 0) {
+        nflog_q_.push_back({std::move(recs), std::move(error), lost});
+        (void)!::write(nflog_[1], "x", 1);
+    }
+    int nflog_fd() override { return nflog_[0]; }
+    std::string process_nflog(const std::function<void(const DropRecord&)>& on_record, std::uint64_t& lost) override {
+        char c;
+        (void)!::read(nflog_[0], &c, 1);
+        auto n = nflog_q_.front();
+        nflog_q_.pop_front();
+        for (const auto& r : n.records) on_record(r);
+        lost = n.lost;
+        return n.error;
+    }
+
+private:
+    struct Nflog {
+        std::vector<DropRecord> records;
+        std::string error;
+        std::uint64_t lost;
+    };
+    int monitor_[2]{-1, -1}, nflog_[2]{-1, -1};
+    std::deque<MonitorRead> monitor_q_;
+    std::deque<Nflog> nflog_q_;
+};
+
+}  // namespace modgate::daemon::testing
