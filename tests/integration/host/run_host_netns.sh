@@ -4,14 +4,16 @@
 #   [ ns: lo up   br0 (bridge) <- gs0, gh0 (veth; peers gs1, gh1)   mg0 (management) ]
 #
 # mg0 is a dummy where the kernel has one, else a veth (the lab kernel has no dummy driver).
-# usage: run_host_netns.sh PROGRAM [ARGS...]   (needs root; exits 77 when run without it)
+# usage: run_host_netns.sh PROGRAM [ARGS...]   (needs root: fails without it)
 set -euo pipefail
 
 prog=$1
 shift
+# Not being root is a failure of the test command, not a skip: 77 means only that the kernel
+# lacks a feature.
 if [ "$(id -u)" != 0 ]; then
-    echo "run_host_netns.sh: needs root (network namespaces)" >&2
-    exit 77
+    echo "run_host_netns.sh: FAIL: needs root (network namespaces)" >&2
+    exit 1
 fi
 
 ns="mghost-$$-${RANDOM}"

@@ -4,14 +4,16 @@
 #   [ A: the test program, the engine applies here ]  <-- veth (made by tests that need it) -->
 #   [ B: the oracle, `nft -f` of the renderer's text; also the ping peer ]
 #
-# usage: run_in_netns.sh PROGRAM [ARGS...]   (needs root; exits 77 when run without it)
+# usage: run_in_netns.sh PROGRAM [ARGS...]   (needs root: fails without it)
 set -euo pipefail
 
 prog=$1
 shift
+# Not being root is a failure of the test command, not a skip: 77 means only that the kernel
+# lacks a feature.
 if [ "$(id -u)" != 0 ]; then
-    echo "run_in_netns.sh: needs root (network namespaces, nftables)" >&2
-    exit 77
+    echo "run_in_netns.sh: FAIL: needs root (network namespaces, nftables)" >&2
+    exit 1
 fi
 
 id="mgnft-$$-${RANDOM}"
