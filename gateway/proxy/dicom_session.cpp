@@ -116,75 +116,95 @@ void DicomSession::read(Side s) {
 void DicomSession::pump(Side s) {
     auto& l = leg(s);
     const int si = static_cast<int>(s);
-    const Side to = d::other(s);
     while (!done_ && pending_[si] == 0) {
         // After an abort, a rejection or a release nothing more is judged or forwarded (PS3.8
         // Sta13): a late PDU from the other side must not draw a second A-ABORT.
         if (closing()) return;
-        // Consecutive P-DATA-TF PDUs that pass unchanged lie back to back in the read buffer:
-        // they go onward as one write (one step). Per PDU that saves a system call, a write
-        // completion and, on the way out, a trip of its own through the bridge and netfilter.
-        // The first PDU with any other verdict ends the batch and is handled after it, so
-        // writes still leave in verdict order.
         std::size_t batch = 0;
-        d::Step step;
-        for (;;) {
-            step = assoc_->feed(s, d::Bytes(l.in.data() + batch, l.filled - batch));
-            if (!step.ready || !forwards_unchanged(step.verdict)) break;
-            batch += step.consumed;
-        }
-        if (batch > 0) enqueue(to, Out{{}, l.in.data(), batch, si}, si);
+        d::Step step = judge_unchanged_run(s, batch);
+        if (batch > 0) enqueue(d::other(s), Out{{}, l.in.data(), batch, si}, si);
         if (!step.ready) {
             if (batch == 0) {
                 read(s);
                 return;
             }
             consumed_[si] = batch;
-            after_verdict();
-            if (pending_[si] == 0) step_done(s);
-            continue;
-        }
-        auto& v = step.verdict;
-        consumed_[si] = batch + step.consumed;
-        if (!v.reason.empty() && (v.action == d::Action::abort || !v.answer.empty()))
-            Event(v.action == d::Action::abort ? Kind::association_aborted : Kind::dicom_refused, Level::warning)
-                .kv(Key::id, flow_.id).kv(Key::allow, flow_.match.allow->name).kv(Key::from, side_name(s)).kv(Key::reason, v.reason);
-        if (v.action == d::Action::abort) {
-            end_reason_ = v.reason.empty() ? fmt::format("protocol violation: {} at offset {}", d::describe(v.error.error), v.error.offset) : v.reason;
-            // The offending PDU goes nowhere (the batch before it was judged and goes first);
-            // both sides get an A-ABORT.
-            for (auto side : {Side::initiator, Side::acceptor})
-                enqueue(side, Out{v.answer.empty() ? encode_abort() : v.answer, nullptr, 0, -1}, -1);
-            close_after_ = {true, true};
-            end_how_ = "aborted";
-            consumed_[si] = 0;
-            maybe_close();
-            return;
-        }
-        if (v.action == d::Action::forward) {
-            enqueue(to, Out{{}, l.in.data() + batch, step.consumed, si}, si);
-        } else if (v.action == d::Action::forward_rewritten) {
-            if (s == Side::initiator && !leg(Side::acceptor).connected) {
-                // The A-ASSOCIATE-RQ passed the policy: only now is the acceptor contacted.
-                counted_ = true;
-                ++counts_.modality[flow_.match.modality->name];
-                ++counts_.peer[flow_.match.peer->name];
-                ++counts_.rule[rule_key_];
-                connect_upstream(std::move(v.rewritten));
-            } else {
-                enqueue(to, Out{std::move(v.rewritten), nullptr, 0, si}, si);
-            }
-        }
-        if (!v.answer.empty()) enqueue(s, Out{std::move(v.answer), nullptr, 0, si}, si);
-        if (v.close) {
-            close_after_ = {true, true};
-            // Without an accepted context the association never carried anything: a rejection
-            // (by the policy here, or by the acceptor); otherwise it was released.
-            if (end_how_.empty()) end_how_ = assoc_->stats().contexts_accepted ? "released" : "rejected";
-            if (!v.reason.empty()) end_reason_ = v.reason;
+        } else {
+            consumed_[si] = batch + step.consumed;
+            if (!act_on(s, batch, step)) return;
         }
         after_verdict();
         if (pending_[si] == 0) step_done(s);
+    }
+}
+
+// Consecutive P-DATA-TF PDUs that pass unchanged lie back to back in the read buffer: they go
+// onward as one write (one step). Per PDU that saves a system call, a write completion and, on
+// the way out, a trip of its own through the bridge and netfilter. The first PDU with any other
+// verdict ends the batch and is handled after it, so writes still leave in verdict order.
+// Returns that PDU's step (not ready when the buffer ends first); `batch` is the run's length.
+d::Step DicomSession::judge_unchanged_run(Side s, std::size_t& batch) {
+    auto& l = leg(s);
+    for (;;) {
+        d::Step step = assoc_->feed(s, d::Bytes(l.in.data() + batch, l.filled - batch));
+        if (!step.ready || !forwards_unchanged(step.verdict)) return step;
+        batch += step.consumed;
+    }
+}
+
+// The verdict on one PDU of side `s`, lying at `offset` in its read buffer (after the unchanged
+// run before it). False when it aborted the association: nothing more is judged.
+bool DicomSession::act_on(Side s, std::size_t offset, d::Step& step) {
+    const int si = static_cast<int>(s);
+    auto& v = step.verdict;
+    if (!v.reason.empty() && (v.action == d::Action::abort || !v.answer.empty()))
+        Event(v.action == d::Action::abort ? Kind::association_aborted : Kind::dicom_refused, Level::warning)
+            .kv(Key::id, flow_.id).kv(Key::allow, flow_.match.allow->name).kv(Key::from, side_name(s)).kv(Key::reason, v.reason);
+    if (v.action == d::Action::abort) {
+        abort_on_violation(s, v);
+        return false;
+    }
+    if (v.action == d::Action::forward)
+        enqueue(d::other(s), Out{{}, leg(s).in.data() + offset, step.consumed, si}, si);
+    else if (v.action == d::Action::forward_rewritten)
+        forward_rewritten(s, std::move(v.rewritten));
+    if (!v.answer.empty()) enqueue(s, Out{std::move(v.answer), nullptr, 0, si}, si);
+    if (v.close) {
+        close_after_ = {true, true};
+        // Without an accepted context the association never carried anything: a rejection
+        // (by the policy here, or by the acceptor); otherwise it was released.
+        if (end_how_.empty()) end_how_ = assoc_->stats().contexts_accepted ? "released" : "rejected";
+        if (!v.reason.empty()) end_reason_ = v.reason;
+    }
+    return true;
+}
+
+// The offending PDU goes nowhere (the batch before it was judged and goes first); both sides get
+// an A-ABORT.
+void DicomSession::abort_on_violation(Side s, const d::Verdict& v) {
+    end_reason_ = v.reason.empty()
+                      ? fmt::format("protocol violation: {} at offset {}", d::describe(v.error.error), v.error.offset)
+                      : v.reason;
+    for (auto side : {Side::initiator, Side::acceptor})
+        enqueue(side, Out{v.answer.empty() ? encode_abort() : v.answer, nullptr, 0, -1}, -1);
+    close_after_ = {true, true};
+    end_how_ = "aborted";
+    consumed_[static_cast<int>(s)] = 0;
+    maybe_close();
+}
+
+// A rewritten PDU goes to the other side; the A-ASSOCIATE-RQ that passed the policy is the one
+// that opens the acceptor's leg (counted against the caps only now).
+void DicomSession::forward_rewritten(Side s, d::Buffer rewritten) {
+    const int si = static_cast<int>(s);
+    if (s == Side::initiator && !leg(Side::acceptor).connected) {
+        counted_ = true;
+        ++counts_.modality[flow_.match.modality->name];
+        ++counts_.peer[flow_.match.peer->name];
+        ++counts_.rule[rule_key_];
+        connect_upstream(std::move(rewritten));
+    } else {
+        enqueue(d::other(s), Out{std::move(rewritten), nullptr, 0, si}, si);
     }
 }
 

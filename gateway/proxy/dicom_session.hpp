@@ -55,6 +55,10 @@ private:
     Leg& leg(Side s) { return s == Side::initiator ? *legs_[0] : *legs_[1]; }
     void read(Side s);
     void pump(Side s);
+    dicom::Step judge_unchanged_run(Side s, std::size_t& batch);
+    bool act_on(Side s, std::size_t offset, dicom::Step& step);
+    void abort_on_violation(Side s, const dicom::Verdict& v);
+    void forward_rewritten(Side s, dicom::Buffer rewritten);
     static bool forwards_unchanged(const dicom::Verdict& v);
     void after_verdict();
     void enqueue(Side to, Out o, int step);
