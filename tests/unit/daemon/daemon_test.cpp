@@ -14,6 +14,7 @@
 #include "policy/compile.hpp"
 #include "policy/load.hpp"
 #include "tests/unit/daemon/fake_kernel.hpp"
+#include "tests/unit/daemon/kernel_contract.hpp"
 #include "tests/unit/host/fake_host_net.hpp"
 
 using namespace modgate;
@@ -261,4 +262,19 @@ TEST_CASE("NFLOG records become typed drop events; a failed read is counted") {
     auto s = h.d->status();
     CHECK(s.drops_logged.at("flow:out") == 1);
     CHECK(s.nflog_lost == 12);
+}
+
+namespace {
+
+struct FakeDriver : daemon::testing::KernelDriver {
+    FakeKernel k;
+    daemon::Kernel& kernel() override { return k; }
+    void foreign_delete_inet_table() override { k.tamper("delete table inet modgate"); }
+};
+
+}  // namespace
+
+TEST_CASE("the fake kernel keeps the kernel contract") {
+    FakeDriver d;
+    daemon::testing::kernel_contract(d, daemon::testing::contract_ruleset(MODGATE_SOURCE_DIR));
 }

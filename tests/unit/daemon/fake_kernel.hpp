@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ public:
     std::optional<ruleset::Ruleset> held;  // what the kernel holds
     std::vector<std::string> calls;         // "apply", in order
     std::optional<std::string> refuse;      // the next applies fail with this text
-    std::map<std::string, std::uint64_t> counters;
+    std::map<std::string, std::uint64_t> packets;  // "reason:dir" -> packets counted (tests set it)
 
     std::expected<void, std::string> apply(const ruleset::Ruleset& rs) override {
         calls.push_back("apply");
@@ -53,7 +54,21 @@ public:
         return m;
     }
 
-    std::map<std::string, std::uint64_t> drop_counters(const ruleset::Ruleset&) override { return counters; }
+    // Like the kernel: one counter per drop chain of the tables it holds, keyed by its prefix.
+    std::map<std::string, std::uint64_t> drop_counters(const ruleset::Ruleset&) override {
+        std::map<std::string, std::uint64_t> out;
+        if (!held) return out;
+        for (const auto& t : held->tables)
+            for (const auto& c : t.chains)
+                for (const auto& r : c.rules)
+                    for (const auto& st : r.stmts)
+                        if (const auto* l = std::get_if<ruleset::Log>(&st))
+                            if (auto p = policy::parse_drop_prefix(l->prefix)) {
+                                auto key = std::string(policy::to_string(p->reason)) + ":" + policy::to_string(p->dir);
+                                out[key] += packets[key];
+                            }
+        return out;
+    }
 
     void queue_nflog(std::vector<DropRecord> recs, std::string error = {}, std::uint64_t lost = 0) {
         nflog_q_.push_back({std::move(recs), std::move(error), lost});
