@@ -296,7 +296,9 @@ void fill_metrics(control::Status& s, const metrics::Snapshot& m) {
     s.proxy.refused = m.refused_total();
     s.proxy.bytes_up = t.bytes_up;
     s.proxy.bytes_down = t.bytes_down;
-    for (const auto& [k, v] : m.drops_logged) s.drops_logged[k.first + ":" + k.second] = v;
+    for (const auto& [k, v] : m.drops_logged)
+        s.drops_logged[fmt::format("{}:{}", policy::to_string(k.first), policy::to_string(k.second))] = v;
+    if (m.drops_logged_unknown) s.drops_logged["unknown"] = m.drops_logged_unknown;
     s.associations = m.associations;
     for (const auto& [k, v] : m.dimse) {
         if (v.forwarded) s.dimse_forwarded[k] = v.forwarded;

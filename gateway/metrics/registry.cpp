@@ -48,6 +48,13 @@ void Registry::observe_flow(const events::Record& r, FlowOutcome o) {
     }
 }
 
+void Registry::observe_drop(const events::Record& r) {
+    auto reason = policy::drop_reason_from_string(r.text(Key::rule));
+    auto dir = policy::direction_from_string(r.text(Key::dir));
+    if (reason && dir) ++s_.drops_logged[{*reason, *dir}];
+    else ++s_.drops_logged_unknown;
+}
+
 void Registry::observe_association(const events::Record& r) {
     ++s_.associations[r.text(Key::end)];
     const auto* v = r.find(Key::dimse_counts);
@@ -68,7 +75,7 @@ void Registry::observe(const events::Record& r) {
         case Kind::flow_closed: return observe_flow(r, FlowOutcome::closed);
         case Kind::upstream_failed: return observe_flow(r, FlowOutcome::upstream_failed);
         case Kind::flow_refused: ++s_.refused[r.text(Key::proto)]; return;
-        case Kind::drop: ++s_.drops_logged[{r.text(Key::rule), r.text(Key::dir)}]; return;
+        case Kind::drop: return observe_drop(r);
         case Kind::association: return observe_association(r);
         case Kind::window_open: ++s_.windows_opened; return;
         case Kind::window_extend: ++s_.windows_extended; return;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "gateway/events/events.hpp"
+#include "policy/contracts.hpp"
 
 namespace modgate::metrics {
 
@@ -31,7 +32,8 @@ struct Snapshot {
     std::array<std::uint64_t, events::kind_count> events{};  // by kind
     std::map<std::pair<std::string, std::string>, FlowCounters> flows;        // (allow, service)
     std::map<std::string, std::uint64_t> refused;                             // proto -> flows refused
-    std::map<std::pair<std::string, std::string>, std::uint64_t> drops_logged;  // (reason, dir)
+    std::map<std::pair<policy::DropReason, policy::Direction>, std::uint64_t> drops_logged;  // NFLOG records
+    std::uint64_t drops_logged_unknown = 0;  // records whose prefix is not one of our drop rules
     std::map<std::string, DimseCounters> dimse;                               // "c_store" -> counts
     std::map<std::string, std::uint64_t> associations;                        // end -> count
     std::uint64_t windows_opened = 0, windows_extended = 0, windows_closed = 0;
@@ -54,6 +56,7 @@ public:
 private:
     void observe_flow(const events::Record& r, FlowOutcome o);
     void observe_association(const events::Record& r);
+    void observe_drop(const events::Record& r);
     mutable std::mutex mu_;
     Snapshot s_;
 };

@@ -223,7 +223,7 @@ TEST_CASE("the registry counts flows by allow and service, DIMSE by name and out
     CHECK(f.bytes_up == 100);
     CHECK(f.bytes_down == 7);
     CHECK(s.refused_total() == 1);
-    CHECK(s.drops_logged.at({"flow", "out"}) == 1);
+    CHECK(s.drops_logged.at({policy::DropReason::flow, policy::Direction::outbound}) == 1);
     CHECK(s.dimse.at("c_store").forwarded == 6);
     CHECK(s.dimse.at("c_echo").refused == 1);
     CHECK(s.associations.at("released") == 1);
