@@ -1,5 +1,6 @@
 // Client side of the control socket for modgatectl: plain blocking sockets, no event loop.
 #include "gateway/control/client.hpp"
+#include "gateway/control/exit_code.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -71,7 +72,7 @@ std::optional<Reply> call(const std::string& path, const Fields& request, std::s
 int stream(const std::string& path, const Fields& request, const std::function<void(std::string_view)>& out,
            std::string& error) {
     int fd = connect_and_send(path, request, error);
-    if (fd < 0) return 3;
+    if (fd < 0) return Exit::runtime;
     std::string head;  // the status line, then the body as it comes
     bool started = false;
     char buf[4096];
@@ -91,7 +92,7 @@ int stream(const std::string& path, const Fields& request, const std::function<v
             auto full = decode_reply(head);
             error = full ? full->message : "malformed reply from modgated";
             ::close(fd);
-            return full ? full->code : 3;
+            return full ? full->code : Exit::runtime;
         }
         started = true;
         if (head.size() > nl + 1) out(std::string_view(head).substr(nl + 1));
@@ -99,9 +100,9 @@ int stream(const std::string& path, const Fields& request, const std::function<v
     ::close(fd);
     if (!started) {
         error = "modgated closed the connection";
-        return 3;
+        return Exit::runtime;
     }
-    return 0;
+    return Exit::ok;
 }
 
 }  // namespace modgate::control

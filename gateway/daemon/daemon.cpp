@@ -2,6 +2,7 @@
 // the first apply, a bad policy never replaces a good one, and any fatal error takes the ports
 // down.
 #include "gateway/daemon/core.hpp"
+#include "gateway/control/exit_code.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -101,7 +102,7 @@ int Daemon::start() {
     probe_lag(std::chrono::steady_clock::now());
     if (auto e = serve_control(); !e.empty()) return fatal("control_socket", e);
     Event(Kind::started).kv(Key::policy, p.source).kv(Key::hash, hash_).kv(Key::proxy_port, p.gateway.proxy_port);
-    return 0;
+    return Exit::ok;
 }
 
 int Daemon::run() {
@@ -115,7 +116,7 @@ int Daemon::run() {
     // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
     // diverted flows find no socket and are dropped; nothing opens.
     Event(Kind::stopped).kv(Key::reason, stop_reason_);
-    return 0;
+    return Exit::ok;
 }
 
 std::string Daemon::serve_control() {
@@ -123,12 +124,12 @@ std::string Daemon::serve_control() {
     std::filesystem::create_directories(std::filesystem::path(opt_.control_socket).parent_path(), dir_ec);
     if (auto e = control_.listen(); !e.empty()) return e;
     control_.on("status", [this](const control::Fields&, const control::Caller&) {
-        return control::Reply{0, {}, control::to_json(status()).dump() + "\n"};
+        return control::Reply{Exit::ok, {}, control::to_json(status()).dump() + "\n"};
     });
     control_.on("window-open", [this](const control::Fields& f, const control::Caller& c) { return windows_.open(f, c); });
     control_.on("window-close", [this](const control::Fields& f, const control::Caller& c) { return windows_.close(f, c); });
     control_.on("window-list", [this](const control::Fields&, const control::Caller&) {
-        return control::Reply{0, {}, control::to_json(windows_.list()).dump() + "\n"};
+        return control::Reply{Exit::ok, {}, control::to_json(windows_.list()).dump() + "\n"};
     });
     control_.on("reload", [this](const control::Fields&, const control::Caller& c) {
         if (auto r = refuse_unless_admin(c, "reload")) return *r;
@@ -158,7 +159,7 @@ void Daemon::serve_events() {
 std::optional<control::Reply> Daemon::refuse_unless_admin(const control::Caller& c, std::string_view what) const {
     const auto& group = policy().gateway.admin_group;
     if (c.root_or_member(group)) return std::nullopt;
-    return control::Reply{4, fmt::format("user {} may not {} (root or group '{}' only)", c.user, what, group), {}};
+    return control::Reply{Exit::not_authorised, fmt::format("user {} may not {} (root or group '{}' only)", c.user, what, group), {}};
 }
 
 int Daemon::fatal(std::string_view what, std::string_view error) {
@@ -167,7 +168,7 @@ int Daemon::fatal(std::string_view what, std::string_view error) {
         Event(Kind::ports_down_failed).kv(Key::error, s.error());
     else
         Event(Kind::ports_down).kv(Key::reason, what);
-    return 3;
+    return Exit::runtime;
 }
 
 void Daemon::wait_signal() {
@@ -220,7 +221,7 @@ control::Reply Daemon::reject_reload(const policy::LoadResult& r) {
     }
     Event(Kind::reload_rejected).kv(Key::file, r.source)
         .kv(Key::errors, static_cast<std::uint64_t>(r.diagnostics.errors())).kv(Key::kept, hash_);
-    return {1, "policy rejected; the running policy is kept", r.report()};
+    return {Exit::invalid, "policy rejected; the running policy is kept", r.report()};
 }
 
 namespace {
@@ -238,17 +239,17 @@ control::Reply Daemon::reload() {
     if (restart_only_change(policy().gateway, r.policy->gateway)) {
         Event(Kind::reload_rejected).kv(Key::file, r.source)
             .kv(Key::error, "bridge, ports and proxy_port change only with a restart").kv(Key::kept, hash_);
-        return {1, "bridge, ports and proxy_port change only with a restart; the running policy is kept", {}};
+        return {Exit::invalid, "bridge, ports and proxy_port change only with a restart; the running policy is kept", {}};
     }
     auto rs = policy::compile(*r.policy, effective_mode(*r.policy));
     if (auto s = host::prepare(*r.policy, deps_.host); !s) {
         Event(Kind::reload_failed).kv(Key::stage, "host_setup").kv(Key::file, r.source).kv(Key::error, s.error())
             .kv(Key::kept, hash_);
-        return {3, "host set-up failed: " + s.error(), {}};
+        return {Exit::runtime, "host set-up failed: " + s.error(), {}};
     }
     if (auto s = deps_.kernel.apply(rs); !s) {
         reload_apply_failed(r.source, s.error());
-        return {3, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
+        return {Exit::runtime, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
     }
     compiled_ = std::move(rs);
     return put_in_force(std::move(*r.policy), policy::policy_hash(r.text));
@@ -282,7 +283,7 @@ control::Reply Daemon::put_in_force(policy::Policy next, std::string new_hash) {
         .kv(Key::closed_sessions, static_cast<std::uint64_t>(closed))
         .kv(Key::mode, policy::to_string(effective_mode(state->policy)));
     hash_ = new_hash;
-    return {0, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
+    return {Exit::ok, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
 }
 
 namespace {
@@ -375,7 +376,7 @@ int run(const Options& opt, policy::Policy initial) {
     // A file sink whose reader went away (a FIFO, a pipe) must cost a line, not the daemon.
     std::signal(SIGPIPE, SIG_IGN);
     static metrics::Registry registry;  // the bus outlives run(): so does what it feeds
-    if (!start_events(opt, initial, registry)) return 3;
+    if (!start_events(opt, initial, registry)) return Exit::runtime;
     // The policy text hash identifies what is loaded in status and events.
     auto hash = policy::policy_hash(policy::load_file(opt.policy_path).text);
     auto net = host::open_netlink_host_net();
@@ -384,7 +385,7 @@ int run(const Options& opt, policy::Policy initial) {
     else kernel = open_for(opt, initial, **net);
     if (!kernel) {
         events::Bus::get().flush();
-        return 3;
+        return Exit::runtime;
     }
     Daemon d(opt, std::move(initial), hash, Deps{*kernel, **net, registry});
     int rc = d.run();

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/control/exit_code.hpp"
 #include "gateway/events/bus.hpp"
 #include "gateway/events/format.hpp"
 #include "gateway/events/sink.hpp"
@@ -58,14 +59,14 @@ std::optional<EventFilter> parse_filter(const control::Fields& f, const policy::
     if (auto it = f.find("kind"); it != f.end()) {
         out.kind = events::kind_from_name(it->second);
         if (!out.kind) {
-            refusal = {1, fmt::format("unknown event kind '{}' (see docs/events.md)", it->second), {}};
+            refusal = {Exit::invalid, fmt::format("unknown event kind '{}' (see docs/events.md)", it->second), {}};
             return std::nullopt;
         }
     }
     if (auto it = f.find("level"); it != f.end()) {
         auto l = events::level_from_string(it->second);
         if (!l) {
-            refusal = {1, fmt::format("unknown level '{}' (debug, info, warning, error, critical)", it->second), {}};
+            refusal = {Exit::invalid, fmt::format("unknown level '{}' (debug, info, warning, error, critical)", it->second), {}};
             return std::nullopt;
         }
         out.min_level = *l;
@@ -73,7 +74,7 @@ std::optional<EventFilter> parse_filter(const control::Fields& f, const policy::
     if (auto it = f.find("modality"); it != f.end()) {
         const auto* m = p.find_modality(it->second);
         if (!m) {
-            refusal = {1, fmt::format("unknown modality '{}'", it->second), {}};
+            refusal = {Exit::invalid, fmt::format("unknown modality '{}'", it->second), {}};
             return std::nullopt;
         }
         out.modality = m->name;
@@ -86,7 +87,7 @@ control::Reply list_events(const EventFilter& filter) {
     std::string body;
     for (const auto& r : events::Bus::get().recent())
         if (filter.matches(*r)) body += filter.format(*r);
-    return {0, {}, body};
+    return {Exit::ok, {}, body};
 }
 
 control::Reply follow_events(asio::io_context& io, const EventFilter& filter, const std::shared_ptr<control::Stream>& out) {

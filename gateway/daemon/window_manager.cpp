@@ -15,6 +15,7 @@
 
 #include "gateway/events/events.hpp"
 #include "gateway/nft/readback.hpp"
+#include "gateway/windows/atomic_file.hpp"
 #include "gateway/windows/restore.hpp"
 #include "gateway/windows/state_file.hpp"
 #include "policy/compile.hpp"
@@ -309,12 +310,8 @@ void WindowManager::persist() {
     if (!set_) return;
     auto text = windows::format_state(windows::snapshot(*set_));
     auto path = state_dir_ + "/windows.state";
-    auto tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-        Event(Kind::state_file_write_failed, Level::error).kv(Key::file, path).kv(Key::error, std::strerror(errno));
+    if (auto error = windows::write_file_atomically(path, text); !error.empty())
+        Event(Kind::state_file_write_failed, Level::error).kv(Key::file, path).kv(Key::error, error);
 }
 
 namespace {

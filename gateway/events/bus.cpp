@@ -9,8 +9,10 @@
 namespace modgate::events {
 
 Bus& Bus::get() {
-    static Bus bus;
-    return bus;
+    // Never destroyed: at exit, a sink whose destination stalled must not hold the process in
+    // a join of its writer thread.
+    static Bus* bus = new Bus;
+    return *bus;
 }
 
 void Bus::emit(Record r) {
@@ -55,8 +57,11 @@ std::vector<std::shared_ptr<Sink>> Bus::sinks() const {
     return sinks_;
 }
 
-void Bus::flush() {
-    for (auto& s : sinks()) s->flush();
+bool Bus::flush(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    bool all = true;
+    for (auto& s : sinks()) all = s->flush(deadline) && all;
+    return all;
 }
 
 std::vector<Bus::RecordPtr> Bus::recent(std::uint64_t after) const {

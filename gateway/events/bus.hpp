@@ -2,6 +2,7 @@
 // synchronously, then the ring of recent events and followers, then every sink's bounded
 // queue. Nothing here blocks the caller: a sink that falls behind drops and counts.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -31,8 +32,9 @@ public:
     // Replaces the sinks (on start and reload). The old ones drain and stop.
     void set_sinks(std::vector<std::shared_ptr<Sink>> sinks);
     std::vector<std::shared_ptr<Sink>> sinks() const;
-    // Waits until every sink has written what it has queued (tests, shutdown).
-    void flush();
+    // Waits until every sink has written what it has queued, at most `limit` in all (a stalled
+    // sink must not hold up a shutdown); false when one had not finished.
+    bool flush(std::chrono::milliseconds limit = std::chrono::seconds(2));
 
     // The most recent records, oldest first, with seq greater than `after`.
     std::vector<RecordPtr> recent(std::uint64_t after = 0) const;

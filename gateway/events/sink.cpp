@@ -60,9 +60,14 @@ void Sink::run() {
     idle_cv_.notify_all();
 }
 
-void Sink::flush() {
+bool Sink::flush(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [this] { return (queue_.empty() && !busy_) || !thread_.joinable(); });
+    auto done = [this] { return (queue_.empty() && !busy_) || !thread_.joinable(); };
+    if (deadline == std::chrono::steady_clock::time_point::max()) {
+        idle_cv_.wait(lock, done);
+        return true;
+    }
+    return idle_cv_.wait_until(lock, deadline, done);
 }
 
 void Sink::stop() {

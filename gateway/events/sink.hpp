@@ -2,6 +2,7 @@
 // stalled disk, later a remote SIEM) never blocks the event loop. A full queue drops the record
 // and counts it; once the queue has drained, the sink emits one `events_dropped` summary.
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -24,9 +25,9 @@ public:
 
     // Never blocks: queues the record or drops it and counts.
     void offer(const std::shared_ptr<const Record>& r);
-    // Blocks until the queue is empty and the last record written.
-    void flush();
-    // Stops the writer after it has drained the queue.
+    // Blocks until the queue is empty and the last record written, or the deadline; false then.
+    bool flush(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+    // Stops the writer after it has drained the queue (waits for it: not for a stalled sink).
     void stop();
 
     const std::string& name() const { return name_; }
