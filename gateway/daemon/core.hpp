@@ -68,7 +68,7 @@ private:
     void ping_watchdog();
     void probe_lag(std::chrono::steady_clock::time_point due);
     control::Reply reject_reload(const policy::LoadResult& r);
-    void reload_apply_failed(const std::string& file, const std::string& error);
+    void reload_apply_failed(const std::string& file, const ApplyError& error);
     control::Reply put_in_force(policy::Policy next, std::string new_hash);
 
     Options opt_;

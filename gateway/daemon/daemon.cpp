@@ -87,7 +87,7 @@ int Daemon::start() {
         if (auto e = tcp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
         if (auto e = udp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
     }
-    if (auto s = kernel.apply(compiled_); !s) return fatal("apply", s.error());
+    if (auto s = kernel.apply(compiled_); !s) return fatal("apply", s.error().message);
     Event(Kind::ruleset_applied).kv(Key::policy, p.source).kv(Key::hash, hash_)
         .kv(Key::mode, policy::to_string(effective_mode(p)));
     windows_.set_policy(runtime_.state(), compiled_);
@@ -249,22 +249,18 @@ control::Reply Daemon::reload() {
     }
     if (auto s = deps_.kernel.apply(rs); !s) {
         reload_apply_failed(r.source, s.error());
-        return {Exit::runtime, "the kernel refused the ruleset (nothing changed): " + s.error(), {}};
+        return {Exit::runtime, "the kernel refused the ruleset (nothing changed): " + s.error().message, {}};
     }
     compiled_ = std::move(rs);
     return put_in_force(std::move(*r.policy), policy::policy_hash(r.text));
 }
 
-// The kernel's error names the refused rule with its policy line:col ("... (policy 12:3)"): the
-// event carries them as keys so a SIEM can point at the line.
-void Daemon::reload_apply_failed(const std::string& file, const std::string& error) {
+// The refused rule's policy line and column go in the event, so a SIEM can point at the line.
+void Daemon::reload_apply_failed(const std::string& file, const ApplyError& error) {
     Event e(Kind::reload_failed);
     e.kv(Key::stage, "apply").kv(Key::file, file);
-    unsigned line = 0, col = 0;
-    if (auto at = error.rfind("policy "); at != std::string::npos &&
-                                          std::sscanf(error.c_str() + at, "policy %u:%u", &line, &col) == 2)
-        e.kv(Key::line, line).kv(Key::col, col);
-    e.kv(Key::error, error).kv(Key::kept, hash_);
+    if (error.origin.line) e.kv(Key::line, error.origin.line).kv(Key::col, error.origin.col);
+    e.kv(Key::error, error.message).kv(Key::kept, hash_);
 }
 
 control::Reply Daemon::put_in_force(policy::Policy next, std::string new_hash) {

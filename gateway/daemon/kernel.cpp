@@ -30,9 +30,17 @@ public:
     NetlinkKernel(std::vector<nft::TableId> ids, nft::ChangeMonitor mon, nft::NflogReader log)
         : ids_(std::move(ids)), monitor_(std::move(mon)), nflog_(std::move(log)) {}
 
-    std::expected<void, std::string> apply(const ruleset::Ruleset& rs) override {
+    std::expected<void, ApplyError> apply(const ruleset::Ruleset& rs) override {
         auto r = nft::apply(rs);
-        if (!r) return std::unexpected(r.error().message);
+        if (!r) {
+            ApplyError e{r.error().message, {}};
+            for (const auto& k : r.error().kernel)
+                if (k.origin.line) {
+                    e.origin = k.origin;
+                    break;
+                }
+            return std::unexpected(std::move(e));
+        }
         return {};
     }
 

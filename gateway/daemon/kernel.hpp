@@ -28,10 +28,17 @@ struct MonitorRead {
     std::string error;
 };
 
+// A refused apply: the message, and where in the policy the refused object came from when the
+// kernel named one (its rule's origin), so a reload_failed event can point at the line.
+struct ApplyError {
+    std::string message;
+    ruleset::Origin origin;
+};
+
 class Kernel {
 public:
     virtual ~Kernel() = default;
-    virtual std::expected<void, std::string> apply(const ruleset::Ruleset& rs) = 0;
+    virtual std::expected<void, ApplyError> apply(const ruleset::Ruleset& rs) = 0;
     // Whether all of modgate's tables are in the kernel.
     virtual bool tables_present(const ruleset::Ruleset& rs) = 0;
     // Change notifications: fd to wait on, then read what arrived.

@@ -32,7 +32,7 @@ void TamperGuard::on_readable() {
     if (m.foreign.empty()) return;
     Event(Kind::ruleset_tampered).kv(Key::change, m.foreign);
     if (auto s = kernel_.apply(current_()); !s) {
-        Event(Kind::reapply_failed).kv(Key::error, s.error());
+        Event(Kind::reapply_failed).kv(Key::error, s.error().message);
         return;
     }
     reapplied_();

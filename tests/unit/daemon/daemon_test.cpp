@@ -149,7 +149,7 @@ TEST_CASE("start-up: the ports come up only once the ruleset is in") {
 
 TEST_CASE("start-up: a refused apply leaves the ports down and is fatal") {
     Harness h;
-    h.kernel.refuse = "Operation not supported (rule 3 of chain bridge modgate forward)";
+    h.kernel.refuse = daemon::ApplyError{"rule 3 of chain bridge modgate forward: Operation not supported", {}};
     CHECK(h.start() == 3);
     CHECK_FALSE(h.ports_up());
     for (const auto& p : h.net.ports) CHECK(p.find(" up") == std::string::npos);
@@ -205,7 +205,9 @@ TEST_CASE("reload: a kernel refusal keeps the running policy and names the rule'
     Harness h;
     REQUIRE(h.start() == 0);
     auto held = *h.kernel.held;
-    h.kernel.refuse = "rule 2 of chain inet modgate prerouting: Invalid argument (policy 27:1)";
+    h.kernel.refuse = daemon::ApplyError{"rule 2 of chain inet modgate from_bridge (\"allow 'us-1->pacs:dicom'\", "
+                                         "policy line 27:1): Invalid argument",
+                                         ruleset::Origin{"allow 'us-1->pacs:dicom'", 27, 1}};
     auto r = h.d->reload();
     CHECK(r.code == 3);
     CHECK(*h.kernel.held == held);

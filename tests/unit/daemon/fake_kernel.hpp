@@ -4,6 +4,7 @@
 #pragma once
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <optional>
@@ -25,12 +26,13 @@ public:
 
     std::optional<ruleset::Ruleset> held;  // what the kernel holds
     std::vector<std::string> calls;         // "apply", in order
-    std::optional<std::string> refuse;      // the next applies fail with this text
+    std::optional<ApplyError> refuse;       // the next applies fail with this
     std::map<std::string, std::uint64_t> packets;  // "reason:dir" -> packets counted (tests set it)
 
-    std::expected<void, std::string> apply(const ruleset::Ruleset& rs) override {
+    std::expected<void, ApplyError> apply(const ruleset::Ruleset& rs) override {
         calls.push_back("apply");
         if (refuse) return std::unexpected(*refuse);
+        if (auto e = dangling_jump(rs)) return std::unexpected(*e);
         held = rs;
         return {};
     }
@@ -86,6 +88,20 @@ public:
     }
 
 private:
+    // The kernel refuses a jump to a chain its table does not have, naming the rule.
+    static std::optional<ApplyError> dangling_jump(const ruleset::Ruleset& rs) {
+        for (const auto& t : rs.tables)
+            for (const auto& c : t.chains)
+                for (const auto& r : c.rules)
+                    for (const auto& st : r.stmts) {
+                        const auto* v = std::get_if<ruleset::Verdict>(&st);
+                        if (!v || v->chain.empty()) continue;
+                        bool found = std::any_of(t.chains.begin(), t.chains.end(),
+                                                 [&](const ruleset::Chain& x) { return x.name == v->chain; });
+                        if (!found) return ApplyError{"jump to " + v->chain + ": No such file or directory", r.origin};
+                    }
+        return std::nullopt;
+    }
     struct Nflog {
         std::vector<DropRecord> records;
         std::string error;

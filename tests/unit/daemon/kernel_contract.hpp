@@ -60,6 +60,18 @@ inline void kernel_contract(KernelDriver& d, const ruleset::Ruleset& rs) {
             CHECK(n == 0);
         }
     }
+    SECTION("a refused ruleset changes nothing and names the rule's policy line") {
+        REQUIRE(k.apply(rs));
+        auto bad = rs;
+        auto& chain = bad.tables.back().chains.back();
+        ruleset::Rule typo{{ruleset::Verdict{ruleset::Verdict::Kind::jump, "no_such_chain"}}, "", {"a typo", 42, 7}};
+        chain.rules.push_back(typo);
+        auto r = k.apply(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().origin.line == 42);
+        CHECK(r.error().origin.col == 7);
+        CHECK(k.tables_present(rs));
+    }
     SECTION("a foreign delete is reported, the tables are gone, and an apply puts them back") {
         REQUIRE(k.apply(rs));
         (void)read_monitor(k, 300);
