@@ -13,7 +13,8 @@
 namespace modgate::ctl {
 namespace {
 
-int send(const Globals& g, control::Fields req) {
+// One request: Exit::ok with the reply's body, or the exit code after saying why on stderr.
+int request(const Globals& g, const control::Fields& req, std::string& body) {
     std::string error;
     auto r = control::call(g.socket, req, error);
     if (!r) {
@@ -25,27 +26,25 @@ int send(const Globals& g, control::Fields req) {
         std::fputs(r->body.c_str(), stderr);
         return r->code;
     }
-    std::fputs(r->body.c_str(), stdout);
+    body = std::move(r->body);
     return Exit::ok;
+}
+
+int send(const Globals& g, const control::Fields& req) {
+    std::string body;
+    int code = request(g, req, body);
+    std::fputs(body.c_str(), stdout);
+    return code;
 }
 
 // A reply whose body is JSON (status, window list): printed as it is with --json, else parsed
 // into its struct and rendered as text. A body that does not parse is the daemon's fault.
 template <class Parse, class Render>
 int send_json(const Globals& g, const control::Fields& req, bool json, Parse parse, Render render) {
-    std::string error;
-    auto r = control::call(g.socket, req, error);
-    if (!r) {
-        std::fprintf(stderr, "modgatectl: %s\n", error.c_str());
-        return Exit::runtime;
-    }
-    if (r->code != Exit::ok) {
-        std::fprintf(stderr, "modgatectl: %s\n", r->message.c_str());
-        std::fputs(r->body.c_str(), stderr);
-        return r->code;
-    }
+    std::string body;
+    if (int code = request(g, req, body); code != Exit::ok) return code;
     try {
-        auto j = nlohmann::json::parse(r->body);
+        auto j = nlohmann::json::parse(body);
         auto text = json ? j.dump() + "\n" : render(parse(j));
         std::fputs(text.c_str(), stdout);
         return Exit::ok;

@@ -90,17 +90,36 @@ control::Reply list_events(const EventFilter& filter) {
     return {Exit::ok, {}, body};
 }
 
+namespace {
+
+// What a follower too slow to keep up lost, said in its own stream before the next line it gets
+// (the same record kind a sink emits when it falls behind).
+std::string lost_line(const EventFilter& filter, std::uint64_t n) {
+    events::Record r;
+    r.kind = events::Kind::events_dropped;
+    r.level = events::Level::warning;
+    r.ts = std::chrono::system_clock::now();
+    r.fields = {{events::Key::sink, std::string("follow")}, {events::Key::dropped, static_cast<std::int64_t>(n)}};
+    return filter.format(r);
+}
+
+}  // namespace
+
 control::Reply follow_events(asio::io_context& io, const EventFilter& filter, const std::shared_ptr<control::Stream>& out) {
     auto reply = list_events(filter);
     std::weak_ptr<control::Stream> weak = out;
+    auto lost = std::make_shared<std::uint64_t>(0);  // touched on the event loop only
     // Followers run wherever an event is emitted (a sink's writer thread emits its summary):
     // hand each line to the event loop, which owns the socket.
-    events::Bus::get().follow([&io, filter, weak](const events::Bus::RecordPtr& r) {
+    events::Bus::get().follow([&io, filter, weak, lost](const events::Bus::RecordPtr& r) {
         auto s = weak.lock();
         if (!s || !s->open()) return false;
         if (filter.matches(*r))
-            asio::post(io, [weak, line = filter.format(*r)]() mutable {
-                if (auto live = weak.lock()) (void)live->send(std::move(line));  // a client too slow loses lines
+            asio::post(io, [weak, lost, filter, line = filter.format(*r)]() mutable {
+                auto live = weak.lock();
+                if (!live) return;
+                if (*lost && live->send(lost_line(filter, *lost))) *lost = 0;
+                if (*lost || !live->send(std::move(line))) ++*lost;
             });
         return true;
     });

@@ -128,7 +128,8 @@ constexpr std::array table = {
     KindSpec{Kind::reload_requested, "control", "reload_requested", L::info, k_reload_requested,
              "a reload through the control socket"},
     KindSpec{Kind::events_dropped, "events", "events_dropped", L::warning, k_events_dropped,
-             "a sink fell behind and dropped events; sent once it has caught up"},
+             "a sink fell behind and dropped events; sent once it has caught up (`sink=follow`: in an "
+             "`events --follow` stream, before the next line a client too slow to keep up gets)"},
 };
 
 constexpr std::string_view key_names[] = {
