@@ -66,23 +66,20 @@ public:
         return out;
     }
 
+    // Only the drop chains' rules are read (one dump each), not the tables with their sets.
     std::map<std::string, std::uint64_t> drop_counters(const ruleset::Ruleset& rs) override {
+        std::vector<std::pair<nft::TableId, std::string>> chains;
+        for (const auto& t : rs.tables)
+            for (const auto& c : t.chains)
+                for (auto reason : policy::all_drop_reasons)
+                    for (auto dir : {policy::Direction::outbound, policy::Direction::inbound})
+                        if (c.name == policy::drop_chain_name(reason, dir)) chains.emplace_back(nft::id_of(t), c.name);
         std::map<std::string, std::uint64_t> out;
-        auto snap = nft::read_tables(nft::ids_of(rs));
-        if (!snap) return out;
-        for (const auto& lt : snap->tables)
-            for (const auto& c : lt.table.chains) {
-                if (!c.name.starts_with("drop_") || c.rules.empty()) continue;
-                std::uint64_t packets = 0;
-                std::string key;
-                for (const auto& st : c.rules[0].stmts) {
-                    if (const auto* k = std::get_if<ruleset::Counter>(&st)) packets = k->packets;
-                    if (const auto* l = std::get_if<ruleset::Log>(&st))
-                        if (auto p = policy::parse_drop_prefix(l->prefix))
-                            key = fmt::format("{}:{}", policy::to_string(p->reason), policy::to_string(p->dir));
-                }
-                if (!key.empty()) out[key] += packets;
-            }
+        auto counted = nft::read_log_counters(chains);
+        if (!counted) return out;
+        for (const auto& [prefix, packets] : *counted)
+            if (auto p = policy::parse_drop_prefix(prefix))
+                out[fmt::format("{}:{}", policy::to_string(p->reason), policy::to_string(p->dir))] += packets;
         return out;
     }
 

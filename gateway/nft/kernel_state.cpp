@@ -140,9 +140,14 @@ Result<KTable> read_structure(Socket& s, Family f, const std::string& table) {
 }
 
 Result<std::vector<KRule>> read_rules(Socket& s, Family f, const std::string& table) {
+    return read_chain_rules(s, f, table, {});
+}
+
+Result<std::vector<KRule>> read_chain_rules(Socket& s, Family f, const std::string& table, const std::string& chain) {
     std::vector<KRule> out;
     auto* req = dump_request(s, NFT_MSG_GETRULE, f);
     mnl_attr_put_strz(req, NFTA_RULE_TABLE, table.c_str());
+    if (!chain.empty()) mnl_attr_put_strz(req, NFTA_RULE_CHAIN, chain.c_str());
     auto r = s.request(req, [&](const nlmsghdr* nlh) -> Result<void> {
         RulePtr rule(nftnl_rule_alloc());
         if (nftnl_rule_nlmsg_parse(nlh, rule.get()) < 0) return std::unexpected(sys_error("parsing a rule"));

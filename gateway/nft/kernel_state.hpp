@@ -57,6 +57,9 @@ struct KTable {
 // Table, chains and sets; `exists` false when there is no such table.
 Result<KTable> read_structure(Socket& s, ruleset::Family f, const std::string& table);
 Result<std::vector<KRule>> read_rules(Socket& s, ruleset::Family f, const std::string& table);
+// The rules of one chain only (the kernel filters the dump).
+Result<std::vector<KRule>> read_chain_rules(Socket& s, ruleset::Family f, const std::string& table,
+                                            const std::string& chain);
 Result<KElems> read_elements(Socket& s, ruleset::Family f, const std::string& table, const std::string& set);
 
 }  // namespace modgate::nft

@@ -90,6 +90,30 @@ Result<std::optional<LiveTable>> read_one(Socket& sock, const TableId& id) {
 
 }  // namespace
 
+Result<std::map<std::string, std::uint64_t>> read_log_counters(
+    const std::vector<std::pair<TableId, std::string>>& chains) {
+    auto sock = Socket::open();
+    if (!sock) return std::unexpected(sock.error());
+    std::map<std::string, std::uint64_t> out;
+    for (const auto& [table, chain] : chains) {
+        auto rules = read_chain_rules(*sock, table.family, table.name, chain);
+        if (!rules) {
+            if (rules.error().code == ENOENT) continue;  // not in the kernel (yet, or any more)
+            return std::unexpected(rules.error());
+        }
+        for (const auto& r : *rules) {
+            std::uint64_t packets = 0;
+            const insn::Log* log = nullptr;
+            for (const auto& i : r.code.insns) {
+                if (const auto* c = std::get_if<insn::Counter>(&i)) packets = c->packets;
+                if (const auto* l = std::get_if<insn::Log>(&i)) log = l;
+            }
+            if (log) out[log->prefix] += packets;
+        }
+    }
+    return out;
+}
+
 Result<Snapshot> read_tables(const std::vector<TableId>& ids) {
     auto sock = Socket::open();
     if (!sock) return std::unexpected(sock.error());

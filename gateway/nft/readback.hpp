@@ -2,6 +2,8 @@
 // counters, set elements (timeouts, expiry) and each rule's bytecode for exact comparison.
 #pragma once
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,11 @@ struct Snapshot {
 };
 
 Result<Snapshot> read_tables(const std::vector<TableId>& ids);
+
+// Packets counted by the logging rules of the named chains, by log prefix: one dump of each
+// chain's rules, nothing else of the table (status reads its drop counters this way).
+Result<std::map<std::string, std::uint64_t>> read_log_counters(
+    const std::vector<std::pair<TableId, std::string>>& chains);
 
 // The snapshot in `nft list` form, with counter values and element expiry; inexact rules are
 // followed by their bytecode as comments.

@@ -66,6 +66,7 @@ status="$LAB_DIR/status.json"
 gw_ctl status --json >"$status"
 check_json() { /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)" "$@"; }
 ok "status --json parses and counts the store" check_json "$status" "d['dimse']['forwarded']['c_store'] == 6 and d['proxy']['accepted'] >= 1"
+ok "status has the kernel's count of the SMB drop" check_json "$status" "d['drops_available'] and d['drops']['flow:out'] >= 1"
 ok "the stalled sink is behind the others" check_json "$status" "d['sinks']['file:$fifo']['written'] < d['sinks']['file:$copy']['written']"
 ok "no sink lost anything yet" check_json "$status" "all(k['dropped'] == 0 for k in d['sinks'].values())"
 /usr/bin/python3 -c "import json,sys; print('     sinks:', json.load(open(sys.argv[1]))['sinks'])" "$status"
