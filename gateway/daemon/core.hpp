@@ -32,6 +32,8 @@ struct Deps {
     // The transparent proxy listeners need CAP_NET_ADMIN; unit tests of the control plane run
     // without them (the data plane is shown by the lab tests).
     bool proxies = true;
+    // The window set elements' door; null: netlink.
+    std::shared_ptr<windows::KernelSets> window_sets = nullptr;
 };
 
 class Daemon {
@@ -53,6 +55,7 @@ public:
     const ruleset::Ruleset& compiled() const { return compiled_; }
     const std::string& hash() const { return hash_; }
     TamperGuard& tamper() { return tamper_; }
+    WindowManager& windows() { return windows_; }
     DropFeed& drops() { return drops_; }
 
 private:

@@ -41,7 +41,7 @@ Daemon::Daemon(const Options& opt, policy::Policy initial, std::string hash, Dep
       watchdog_(io_),
       lag_probe_(io_),
       control_(io_, opt.control_socket),
-      windows_(io_, opt.state_dir, runtime_),
+      windows_(io_, opt.state_dir, runtime_, deps.window_sets),
       resolver_(io_, opt.state_dir,
                 [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
                     windows_.set_resolved(vendor, std::move(addrs));

@@ -101,7 +101,7 @@ WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy:
 
 WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt,
                              std::shared_ptr<windows::KernelSets> sets)
-    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io), sets_(std::move(sets)) {}
+    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io), sets_(std::move(sets)), netlink_(!sets_) {}
 
 Time WindowManager::now() const { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 

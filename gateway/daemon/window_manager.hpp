@@ -58,7 +58,8 @@ class WindowManager {
 public:
     // The kernel through netlink, opened when the first policy is bound.
     WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt);
-    // The kernel through `sets` (shared: a test's fake outlives a restart of the manager).
+    // The kernel through `sets` (shared: a test's fake outlives a restart of the manager); null:
+    // netlink, as the constructor above.
     WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt,
                   std::shared_ptr<windows::KernelSets> sets);
 

@@ -16,6 +16,7 @@
 #include "tests/unit/daemon/fake_kernel.hpp"
 #include "tests/unit/daemon/kernel_contract.hpp"
 #include "tests/unit/host/fake_host_net.hpp"
+#include "tests/unit/windows/fake_kernel_sets.hpp"
 
 using namespace modgate;
 using daemon::testing::FakeKernel;
@@ -71,6 +72,7 @@ struct Harness {
     std::filesystem::path dir;
     FakeKernel kernel;
     WatchedNet net{kernel};
+    std::shared_ptr<windows_test::FakeKernelSets> sets = std::make_shared<windows_test::FakeKernelSets>();
     metrics::Registry metrics;
     std::vector<events::Record> seen;
     std::unique_ptr<daemon::Daemon> d;
@@ -101,7 +103,7 @@ struct Harness {
         auto r = policy::load_file(options().policy_path);
         REQUIRE(r.policy);
         d = std::make_unique<daemon::Daemon>(options(), std::move(*r.policy), "h1",
-                                             daemon::Deps{kernel, net, metrics, false});
+                                             daemon::Deps{kernel, net, metrics, false, sets});
         return d->start();
     }
     std::vector<const events::Record*> of(Kind k) const {
@@ -279,4 +281,37 @@ struct FakeDriver : daemon::testing::KernelDriver {
 TEST_CASE("the fake kernel keeps the kernel contract") {
     FakeDriver d;
     daemon::testing::kernel_contract(d, daemon::testing::contract_ruleset(MODGATE_SOURCE_DIR));
+}
+
+TEST_CASE("tamper with a maintenance window open: the ruleset and the window's elements are put back") {
+    Harness h;
+    h.write_policy(std::string(policy_text) + R"(
+[[vendor]]
+name = "acme"
+hosts = ["198.51.100.7"]
+ports = [443]
+
+[[maintenance]]
+modality = "us-1"
+vendor = "acme"
+max_duration = "4h"
+)");
+    REQUIRE(h.start() == 0);
+    control::Caller root;
+    root.uid = 0;
+    root.user = "root";
+    auto r = h.d->windows().open({{"modality", "us-1"}, {"vendor", "acme"}, {"reason", "CHG-1"}, {"for", "600"}}, root);
+    INFO(r.message);
+    REQUIRE(r.code == 0);
+    auto open_elements = h.sets->live(policy::names::window_set);
+    REQUIRE(open_elements.size() == 1);
+    // `flush ruleset`: the tables go, and the window's elements with them.
+    h.kernel.tamper("delete table inet modgate");
+    h.sets->clear();
+    h.poll();
+    REQUIRE(h.of(Kind::ruleset_reapplied).size() == 1);
+    REQUIRE(h.kernel.held);
+    auto back = h.sets->live(policy::names::window_set);
+    REQUIRE(back.size() == 1);
+    CHECK(back.begin()->first == open_elements.begin()->first);
 }
