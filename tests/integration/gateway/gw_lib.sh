@@ -65,7 +65,9 @@ gw_reload() { kill -HUP "$GW_PID"; }
 
 # gw_wait_event REGEX [SECONDS] [FROM_LINE]: wait for an event line after line FROM_LINE.
 gw_wait_event() { lab_wait_until "${2:-5}" _gw_has_event "$1" "${3:-0}"; }
-_gw_has_event() { tail -n +"$(($2 + 1))" "$GW_LOG" | grep -Eq -- "$1"; }
+# (grep reads to the end: with -q it would stop at the first match, and tail, killed by SIGPIPE
+# on a long log, would fail the pipeline under pipefail.)
+_gw_has_event() { tail -n +"$(($2 + 1))" "$GW_LOG" | grep -E -- "$1" >/dev/null; }
 # gw_count_events REGEX [FROM_LINE]
 gw_count_events() { tail -n +"$((${2:-0} + 1))" "$GW_LOG" | grep -Ec -- "$1" || true; }
 
