@@ -20,18 +20,26 @@ bool tz_exists(std::string_view name) {
     return std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / name, ec);
 }
 
-}  // namespace
+bool tz_checked_before(std::string_view) { return true; }
 
-LoadResult load_string(std::string_view text, std::string source) {
+LoadResult load_text(std::string_view text, std::string source, bool (*tz)(std::string_view)) {
     LoadResult r;
     r.source = std::move(source);
     r.text = std::string(text);
     Policy p;
     detail::SourceMap locs;
-    if (detail::parse(r.text, r.source, p, locs, r.diagnostics)) detail::validate(p, locs, r.diagnostics, tz_exists);
+    if (detail::parse(r.text, r.source, p, locs, r.diagnostics)) detail::validate(p, locs, r.diagnostics, tz);
     r.diagnostics.sort();
     if (r.diagnostics.ok()) r.policy = std::move(p);
     return r;
+}
+
+}  // namespace
+
+LoadResult load_string(std::string_view text, std::string source) { return load_text(text, std::move(source), tz_exists); }
+
+LoadResult load_checked(std::string_view text, std::string source) {
+    return load_text(text, std::move(source), tz_checked_before);
 }
 
 LoadResult load_file(const std::string& path) {

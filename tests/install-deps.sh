@@ -5,15 +5,22 @@ set -euo pipefail
 
 build=(cmake ninja-build g++ pkg-config libnftnl-dev libmnl-dev libboost-program-options-dev
        libboost-dev libfmt-dev catch2 libtomlplusplus-dev libsystemd-dev nlohmann-json3-dev
-       libhowardhinnant-date-dev tzdata)
+       libhowardhinnant-date-dev libseccomp-dev tzdata)
 test=(nftables iproute2 dcmtk orthanc nmap socat tcpdump iperf3 python3 python3-pydicom
       clang libclang-rt-14-dev dnsmasq procps psmisc openssl util-linux iputils-ping)
+
+# modgated's proxy process runs as a user of its own (the package creates it with sysusers).
+ensure_proxy_user() {
+  id -u modgate-proxy >/dev/null 2>&1 && return 0
+  [ "$(id -u)" -eq 0 ] || { echo "install-deps: user modgate-proxy is missing; run as root" >&2; return 1; }
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin modgate-proxy
+}
 
 missing=()
 for p in "${build[@]}" "${test[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-((${#missing[@]})) || exit 0
+((${#missing[@]})) || { ensure_proxy_user; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: missing packages (${missing[*]}); run as root" >&2
@@ -30,4 +37,4 @@ if [ ! -e "$policy" ]; then
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 ((created_policy)) && rm -f "$policy"
-exit 0
+ensure_proxy_user

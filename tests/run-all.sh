@@ -28,8 +28,8 @@ phase deps "$top/tests/install-deps.sh"
 # The test builds keep line tables only (-g1): backtraces and sanitizer reports still name files
 # and lines, and the compiler spends a third less time writing debug information.
 build_main() {
-  cmake -S . -B build -G Ninja -DMODGATE_WERROR=ON -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
-        >/dev/null && cmake --build build -j"$jobs"
+  cmake -S . -B build -G Ninja -DMODGATE_WERROR=ON -DMODGATE_TEST_PROBES=ON \
+        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null && cmake --build build -j"$jobs"
 }
 # The pure parsers are also built with clang 14 for libFuzzer.
 build_fuzz() {

@@ -72,7 +72,8 @@ json to_json(const Status& s) {
             {"policy", {{"path", s.policy_path}, {"hash", s.hash}, {"mode", s.mode}, {"policy_mode", s.policy_mode}}},
             {"modalities", mods},
             {"proxy", {{"accepted", p.accepted}, {"refused", p.refused}, {"upstream_failed", p.upstream_failed},
-                       {"closed", p.closed}, {"live", p.live}, {"bytes_up", p.bytes_up}, {"bytes_down", p.bytes_down}}},
+                       {"closed", p.closed}, {"live", p.live}, {"bytes_up", p.bytes_up}, {"bytes_down", p.bytes_down},
+                       {"pid", p.pid}, {"restarts", p.restarts}}},
             {"drops_available", s.drops_available},
             {"drops", s.drops},
             {"drops_logged", s.drops_logged},
@@ -97,7 +98,7 @@ Status status_from_json(const json& j) {
                                 m.at("mac").get<std::string>(), m.at("allows").get<std::uint64_t>()});
     const auto& p = j.at("proxy");
     s.proxy = {p.at("accepted"), p.at("refused"), p.at("upstream_failed"), p.at("closed"),
-               p.at("live"),     p.at("bytes_up"), p.at("bytes_down")};
+               p.at("live"),     p.at("bytes_up"), p.at("bytes_down"), p.at("pid"), p.at("restarts")};
     s.drops_available = j.at("drops_available").get<bool>();
     s.drops = j.at("drops").get<std::map<std::string, std::uint64_t>>();
     s.drops_logged = j.at("drops_logged").get<std::map<std::string, std::uint64_t>>();
@@ -135,6 +136,8 @@ std::string render_text(const Status& s) {
     const auto& p = s.proxy;
     out += fmt::format("proxy:    {} accepted, {} refused, {} upstream failures, {} live, {} bytes up, {} bytes down\n",
                        p.accepted, p.refused, p.upstream_failed, p.live, p.bytes_up, p.bytes_down);
+    out += p.pid ? fmt::format("          process {}, restarted {} times\n", p.pid, p.restarts)
+                 : std::string("          process not running\n");
     out += "drops:    counted" + (s.drops_available ? counts_text(s.drops) : std::string(" (unavailable)"));
     out += "\n          logged (rate-limited)" + (s.drops_logged.empty() ? std::string(" none") : counts_text(s.drops_logged));
     if (s.nflog_lost) out += fmt::format(", {} records lost", s.nflog_lost);

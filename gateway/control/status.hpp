@@ -30,6 +30,8 @@ struct WindowStatus {
 struct ProxyStatus {
     std::uint64_t accepted = 0, refused = 0, upstream_failed = 0, closed = 0, live = 0;
     std::uint64_t bytes_up = 0, bytes_down = 0;
+    std::int64_t pid = 0;  // the unprivileged proxy process; 0 while none runs
+    std::uint64_t restarts = 0;
 };
 
 struct SinkStatus {

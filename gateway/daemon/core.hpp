@@ -17,9 +17,9 @@
 #include "gateway/daemon/window_manager.hpp"
 #include "gateway/host/host_net.hpp"
 #include "gateway/metrics/registry.hpp"
-#include "gateway/proxy/dicom_session.hpp"
-#include "gateway/proxy/tcp_proxy.hpp"
-#include "gateway/proxy/udp_proxy.hpp"
+#include "gateway/privsep/supervisor.hpp"
+#include "gateway/proxy/lag_probe.hpp"
+#include "gateway/proxy/runtime.hpp"
 #include "policy/load.hpp"
 
 namespace modgate::daemon {
@@ -29,16 +29,19 @@ struct Deps {
     Kernel& kernel;
     host::HostNet& host;
     metrics::Registry& metrics;
-    // The transparent proxy listeners need CAP_NET_ADMIN; unit tests of the control plane run
-    // without them (the data plane is shown by the lab tests).
+    // The proxy process (privilege separation) with its transparent listeners; unit tests of the
+    // control plane run without it (the data plane is shown by the lab tests).
     bool proxies = true;
     // The window set elements' door; null: netlink.
     std::shared_ptr<windows::KernelSets> window_sets = nullptr;
+    // Who the proxy process runs as, and its empty root.
+    privsep::Identity proxy_identity = {};
 };
 
 class Daemon {
 public:
-    Daemon(const Options& opt, policy::Policy initial, std::string hash, Deps deps);
+    // `text`: the policy's text, which the proxy process parses for itself.
+    Daemon(const Options& opt, policy::Policy initial, std::string hash, Deps deps, std::string text = {});
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
@@ -59,9 +62,10 @@ public:
     DropFeed& drops() { return drops_; }
 
 private:
-    const policy::Policy& policy() const { return runtime_.state()->policy; }
+    const policy::Policy& policy() const { return state_->policy; }
     policy::Mode effective_mode(const policy::Policy& p) const;
-    void install_handlers();
+    privsep::PolicyMsg policy_msg() const;
+    WindowHooks proxy_hooks();
     std::string serve_control();
     void serve_events();
     std::optional<control::Reply> refuse_unless_admin(const control::Caller& c, std::string_view what) const;
@@ -69,22 +73,21 @@ private:
     void wait_signal();
     void start_watchdog();
     void ping_watchdog();
-    void probe_lag(std::chrono::steady_clock::time_point due);
     control::Reply reject_reload(const policy::LoadResult& r);
     void reload_apply_failed(const std::string& file, const ApplyError& error);
-    control::Reply put_in_force(policy::Policy next, std::string new_hash);
+    control::Reply put_in_force(policy::Policy next, std::string new_hash, std::string text);
 
     Options opt_;
     Deps deps_;
     asio::io_context io_;
-    proxy::Runtime runtime_;
-    proxy::TcpProxy tcp_;
-    proxy::UdpProxy udp_;
+    std::shared_ptr<const proxy::PolicyState> state_;
+    std::string text_;  // the policy's text
+    std::unique_ptr<privsep::Supervisor> proxy_;  // null without proxies
     asio::signal_set signals_;
-    asio::steady_timer watchdog_, lag_probe_;
+    asio::steady_timer watchdog_;
+    proxy::LagProbe lag_;
     control::Server control_;
     WindowManager windows_;
-    proxy::DicomCounts dicom_counts_;
     VendorResolver resolver_;
     TamperGuard tamper_;
     DropFeed drops_;

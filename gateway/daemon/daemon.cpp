@@ -21,7 +21,7 @@
 #include "gateway/events/events.hpp"
 #include "gateway/events/sink.hpp"
 #include "gateway/host/host.hpp"
-#include "gateway/proxy/tls_session.hpp"
+#include "gateway/privsep/proxy_process.hpp"
 #include "policy/compile.hpp"
 
 namespace modgate::daemon {
@@ -31,17 +31,16 @@ using events::Key;
 using events::Kind;
 using events::Level;
 
-Daemon::Daemon(const Options& opt, policy::Policy initial, std::string hash, Deps deps)
+Daemon::Daemon(const Options& opt, policy::Policy initial, std::string hash, Deps deps, std::string text)
     : opt_(opt),
       deps_(deps),
-      runtime_(std::make_shared<const proxy::PolicyState>(std::move(initial))),
-      tcp_(io_, runtime_),
-      udp_(io_, runtime_),
+      state_(std::make_shared<const proxy::PolicyState>(std::move(initial))),
+      text_(std::move(text)),
       signals_(io_, SIGHUP, SIGTERM, SIGINT),
       watchdog_(io_),
-      lag_probe_(io_),
+      lag_(io_, deps.metrics),
       control_(io_, opt.control_socket),
-      windows_(io_, opt.state_dir, runtime_, deps.window_sets),
+      windows_(io_, opt.state_dir, proxy_hooks(), deps.window_sets),
       resolver_(io_, opt.state_dir,
                 [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
                     windows_.set_resolved(vendor, std::move(addrs));
@@ -52,26 +51,25 @@ Daemon::Daemon(const Options& opt, policy::Policy initial, std::string hash, Dep
                   windows_.kernel_replaced();  // open windows' elements went with the old tables
               }),
       drops_(io_, deps.kernel),
-      hash_(std::move(hash)) {
-    install_handlers();
-}
+      hash_(std::move(hash)) {}
 
 // The policy's mode, raised to island while the runtime island switch is on.
 policy::Mode Daemon::effective_mode(const policy::Policy& p) const {
     return island_ ? policy::Mode::island : p.gateway.mode;
 }
 
-void Daemon::install_handlers() {
-    tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
-                                                    proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
-        return std::make_shared<proxy::DicomSession>(io, std::move(s), std::move(f), rt, dicom_counts_);
-    });
-    tcp_.set_handler(policy::Service::tls, [](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
-                                              proxy::Runtime& rt) -> std::shared_ptr<proxy::Session> {
-        return std::make_shared<proxy::TlsSession>(io, std::move(s), std::move(f), rt);
-    });
-    runtime_.window_match = [this](policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
-                                   std::shared_ptr<const void>& keep) { return windows_.match(src, dst, port, keep); };
+privsep::PolicyMsg Daemon::policy_msg() const {
+    return {hash_, policy().source, text_, static_cast<std::uint8_t>(effective_mode(policy()))};
+}
+
+// The window manager tells the proxy process which windows are open and whose sessions end.
+WindowHooks Daemon::proxy_hooks() {
+    return {[this](const std::vector<privsep::OpenWindow>& open) {
+                if (proxy_) proxy_->set_windows(open);
+            },
+            [this](const std::string& modality, const std::string& vendor) {
+                if (proxy_) proxy_->cut(modality, vendor);
+            }};
 }
 
 int Daemon::start() {
@@ -84,13 +82,13 @@ int Daemon::start() {
     }
     if (auto s = host::prepare(p, deps_.host); !s) return fatal("host_setup", s.error());
     if (deps_.proxies) {
-        if (auto e = tcp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
-        if (auto e = udp_.listen(p.gateway.proxy_port); !e.empty()) return fatal("proxy_listen", e);
+        proxy_ = std::make_unique<privsep::Supervisor>(io_, deps_.proxy_identity);
+        if (auto e = proxy_->start(policy_msg(), {}); !e.empty()) return fatal("proxy_listen", e);
     }
     if (auto s = kernel.apply(compiled_); !s) return fatal("apply", s.error().message);
     Event(Kind::ruleset_applied).kv(Key::policy, p.source).kv(Key::hash, hash_)
         .kv(Key::mode, policy::to_string(effective_mode(p)));
-    windows_.set_policy(runtime_.state(), compiled_);
+    windows_.set_policy(state_, compiled_);
     resolver_.set_policy(p);
     if (auto s = host::set_ports(p.gateway, true, deps_.host); !s) return fatal("ports_up", s.error());
     Event(Kind::ports_up).kv(Key::bridge, p.gateway.bridge).kv(Key::modality_port, p.gateway.modality_port)
@@ -99,7 +97,7 @@ int Daemon::start() {
     drops_.start();
     wait_signal();
     start_watchdog();
-    probe_lag(std::chrono::steady_clock::now());
+    lag_.start();
     if (auto e = serve_control(); !e.empty()) return fatal("control_socket", e);
     Event(Kind::started).kv(Key::policy, p.source).kv(Key::hash, hash_).kv(Key::proxy_port, p.gateway.proxy_port);
     return Exit::ok;
@@ -115,6 +113,7 @@ int Daemon::run() {
     }
     // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
     // diverted flows find no socket and are dropped; nothing opens.
+    if (proxy_) proxy_->stop();
     Event(Kind::stopped).kv(Key::reason, stop_reason_);
     return Exit::ok;
 }
@@ -137,6 +136,15 @@ std::string Daemon::serve_control() {
         return reload();
     });
     serve_events();
+    // Test builds only: the proxy attempts what its confinement must stop.
+    if (privsep::probes_built() && proxy_)
+        control_.on("probe", [this](const control::Fields& f, const control::Caller& c) {
+            if (auto r = refuse_unless_admin(c, "probe the proxy")) return *r;
+            auto name = f.find("name");
+            if (name == f.end()) return control::Reply{Exit::usage, "probe needs name=", {}};
+            proxy_->probe(name->second);
+            return control::Reply{Exit::ok, {}, {}};
+        });
     return {};
 }
 
@@ -164,6 +172,7 @@ std::optional<control::Reply> Daemon::refuse_unless_admin(const control::Caller&
 
 int Daemon::fatal(std::string_view what, std::string_view error) {
     Event(Kind::fatal).kv(Key::stage, what).kv(Key::error, error);
+    if (proxy_) proxy_->stop();
     if (auto s = host::set_ports(policy().gateway, false, deps_.host); !s)
         Event(Kind::ports_down_failed).kv(Key::error, s.error());
     else
@@ -197,19 +206,6 @@ void Daemon::ping_watchdog() {
     watchdog_.expires_after(watchdog_interval_);
     watchdog_.async_wait([this](const error_code& ec) {
         if (!ec) ping_watchdog();
-    });
-}
-
-// How late the event loop runs a timer: the longest delay is a status figure, and a delay of a
-// second or more is an event.
-void Daemon::probe_lag(std::chrono::steady_clock::time_point due) {
-    auto late = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - due).count();
-    if (late > 0) deps_.metrics.note_loop_lag(static_cast<std::uint64_t>(late));
-    if (late >= 1000) Event(Kind::loop_stalled).kv(Key::lag_ms, static_cast<std::int64_t>(late));
-    auto next = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-    lag_probe_.expires_at(next);
-    lag_probe_.async_wait([this, next](const error_code& ec) {
-        if (!ec) probe_lag(next);
     });
 }
 
@@ -252,7 +248,8 @@ control::Reply Daemon::reload() {
         return {Exit::runtime, "the kernel refused the ruleset (nothing changed): " + s.error().message, {}};
     }
     compiled_ = std::move(rs);
-    return put_in_force(std::move(*r.policy), policy::policy_hash(r.text));
+    auto new_hash = policy::policy_hash(r.text);
+    return put_in_force(std::move(*r.policy), std::move(new_hash), std::move(r.text));
 }
 
 // The refused rule's policy line and column go in the event, so a SIEM can point at the line.
@@ -263,22 +260,17 @@ void Daemon::reload_apply_failed(const std::string& file, const ApplyError& erro
     e.kv(Key::error, error.message).kv(Key::kept, hash_);
 }
 
-control::Reply Daemon::put_in_force(policy::Policy next, std::string new_hash) {
-    auto state = std::make_shared<const proxy::PolicyState>(std::move(next));
-    runtime_.set_state(state);
-    // Sessions whose flow the new policy no longer allows end now.
-    windows_.set_policy(state, compiled_);
-    resolver_.set_policy(state->policy);
-    auto gone = [&state, this](const proxy::FlowInfo& f) {
-        if (state->index.match(f.client.addr, f.server.addr, f.proto, f.server.port)) return false;
-        std::shared_ptr<const void> keep;
-        return f.proto != policy::Proto::tcp || !windows_.match(f.client.addr, f.server.addr, f.server.port, keep);
-    };
-    auto closed = runtime_.close_if(gone, "policy reload");
-    Event(Kind::reload_applied).kv(Key::hash, new_hash).kv(Key::previous, hash_)
-        .kv(Key::closed_sessions, static_cast<std::uint64_t>(closed))
-        .kv(Key::mode, policy::to_string(effective_mode(state->policy)));
-    hash_ = new_hash;
+control::Reply Daemon::put_in_force(policy::Policy next, std::string new_hash, std::string text) {
+    auto previous = std::exchange(hash_, std::move(new_hash));
+    state_ = std::make_shared<const proxy::PolicyState>(std::move(next));
+    text_ = std::move(text);
+    windows_.set_policy(state_, compiled_);
+    resolver_.set_policy(state_->policy);
+    // The proxy ends the sessions whose flow the new policy no longer allows.
+    std::uint64_t closed = 0;
+    if (proxy_) closed = proxy_->set_policy(policy_msg()).value_or(0);
+    Event(Kind::reload_applied).kv(Key::hash, hash_).kv(Key::previous, previous)
+        .kv(Key::closed_sessions, closed).kv(Key::mode, policy::to_string(effective_mode(state_->policy)));
     return {Exit::ok, {}, fmt::format("policy {} applied (hash {}), {} sessions closed\n", opt_.policy_path, hash_, closed)};
 }
 
@@ -322,8 +314,15 @@ control::Status Daemon::status() {
     }
     s.drops = deps_.kernel.drop_counters(compiled_);
     s.drops_available = !s.drops.empty();
-    fill_metrics(s, deps_.metrics.snapshot());
-    s.proxy.live = runtime_.live();
+    auto m = deps_.metrics.snapshot();
+    if (proxy_) {
+        auto c = proxy_->counters();
+        metrics::add(m, c.snapshot);
+        s.proxy.live = c.live_sessions;
+        s.proxy.pid = proxy_->pid() > 0 ? proxy_->pid() : 0;
+        s.proxy.restarts = proxy_->restarts();
+    }
+    fill_metrics(s, m);
     for (const auto& sink : events::Bus::get().sinks()) s.sinks[sink->name()] = {sink->written(), sink->dropped()};
     s.windows = windows_.list();
     return s;
@@ -368,22 +367,31 @@ std::unique_ptr<Kernel> open_for(const Options& opt, const policy::Policy& p, ho
 
 }  // namespace
 
-int run(const Options& opt, policy::Policy initial) {
+int run(const Options& opt, policy::LoadResult loaded) {
     // A file sink whose reader went away (a FIFO, a pipe) must cost a line, not the daemon.
     std::signal(SIGPIPE, SIG_IGN);
     static metrics::Registry registry;  // the bus outlives run(): so does what it feeds
+    auto& initial = *loaded.policy;
     if (!start_events(opt, initial, registry)) return Exit::runtime;
     // The policy text hash identifies what is loaded in status and events.
-    auto hash = policy::policy_hash(policy::load_file(opt.policy_path).text);
+    auto hash = policy::policy_hash(loaded.text);
+    privsep::Identity identity;
+    std::string error;
     auto net = host::open_netlink_host_net();
     std::unique_ptr<Kernel> kernel;
     if (!net) Event(Kind::refused_to_start).kv(Key::error, "rtnetlink: " + net.error());
     else kernel = open_for(opt, initial, **net);
+    // The proxy's empty root lives in the state directory, which open_for() made sure of.
+    if (kernel && !privsep::proxy_identity(opt.proxy_user, opt.state_dir + "/empty", identity, error)) {
+        Event(Kind::refused_to_start).kv(Key::error, error);
+        kernel.reset();
+    }
     if (!kernel) {
         events::Bus::get().flush();
         return Exit::runtime;
     }
-    Daemon d(opt, std::move(initial), hash, Deps{*kernel, **net, registry});
+    Daemon d(opt, std::move(initial), hash, Deps{*kernel, **net, registry, true, nullptr, identity},
+             std::move(loaded.text));
     int rc = d.run();
     events::Bus::get().flush();
     return rc;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "policy/load.hpp"
 #include "policy/model.hpp"
 
 namespace modgate::daemon {
@@ -13,9 +14,11 @@ struct Options {
     std::string control_socket = "/run/modgate/control.sock";
     std::string state_dir = "/var/lib/modgate";
     std::string event_file;  // optional extra copy of every event line
+    std::string proxy_user = "modgate-proxy";  // the proxy process's user (privilege separation)
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code (DESIGN.md contracts).
-int run(const Options& opt, policy::Policy initial);
+// `loaded`: a policy that loaded without errors.
+int run(const Options& opt, policy::LoadResult loaded);
 
 }  // namespace modgate::daemon

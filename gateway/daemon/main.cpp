@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
         ("control-socket", po::value(&opt.control_socket)->default_value(opt.control_socket), "control socket path")
         ("state-dir", po::value(&opt.state_dir)->default_value(opt.state_dir), "state directory")
         ("event-file", po::value(&opt.event_file), "also append every event line to this file")
+        ("proxy-user", po::value(&opt.proxy_user)->default_value(opt.proxy_user),
+         "the user the unprivileged proxy process runs as")
         ("check", po::bool_switch(&check), "validate the policy and exit; touches nothing")
         ("help,h", "this help");
     po::variables_map vm;
@@ -47,5 +49,5 @@ int main(int argc, char** argv) {
         if (r.policy) (void)modgate::policy::compile(*r.policy);
         return r.policy ? modgate::Exit::ok : modgate::Exit::invalid;
     }
-    return modgate::daemon::run(opt, std::move(*r.policy));
+    return modgate::daemon::run(opt, std::move(r));
 }

@@ -96,12 +96,13 @@ std::expected<void, std::string> NetlinkKernelSets::write(const ruleset::Set& de
     return {};
 }
 
-WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt)
-    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io), netlink_(true) {}
+WindowManager::WindowManager(asio::io_context& io, std::string state_dir, WindowHooks hooks)
+    : io_(io), state_dir_(std::move(state_dir)), hooks_(std::move(hooks)), timer_(io), netlink_(true) {}
 
-WindowManager::WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt,
+WindowManager::WindowManager(asio::io_context& io, std::string state_dir, WindowHooks hooks,
                              std::shared_ptr<windows::KernelSets> sets)
-    : io_(io), state_dir_(std::move(state_dir)), rt_(rt), timer_(io), sets_(std::move(sets)), netlink_(!sets_) {}
+    : io_(io), state_dir_(std::move(state_dir)), hooks_(std::move(hooks)), timer_(io), sets_(std::move(sets)),
+      netlink_(!sets_) {}
 
 Time WindowManager::now() const { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
@@ -145,10 +146,10 @@ void WindowManager::set_policy(std::shared_ptr<const proxy::PolicyState> state, 
         Event(Kind::window_restore, n.outcome == windows::Outcome::restored ? Level::info : Level::warning)
             .kv(Key::modality, n.modality).kv(Key::vendor, n.vendor).kv(Key::record, n.record)
             .kv(Key::outcome, windows::to_string(n.outcome)).kv(Key::detail, n.detail);
-    rebuild_flows();
     apply(result.transitions);
     // Scheduled slots running now (or missed while the daemon was down) open at once.
     apply(set_->tick(now()));
+    publish();
     schedule_tick();
 }
 
@@ -170,66 +171,26 @@ void WindowManager::set_resolved(const std::string& vendor, std::vector<policy::
     if (resolved_[vendor] == addrs) return;
     resolved_[vendor] = std::move(addrs);
     if (!state_) return;  // bound to a policy later
-    rebuild_flows();
+    publish();
     reconcile();
 }
 
-void WindowManager::rebuild_flows() {
-    auto f = std::make_shared<VendorFlows>();
-    f->state = state_;
-    const auto& p = state_->policy;
-    for (const auto& w : p.maintenance) {
-        const auto* m = p.find_modality(w.modality);
-        const auto* v = p.find_vendor(w.vendor);
-        if (!m || !v) continue;
-        VendorFlows::Entry e;
-        e.modality = w.modality;
-        e.vendor = w.vendor;
-        e.modality_ptr = m;
-        e.cut_sessions = w.cut_sessions;
-        e.addresses = addresses_of(*v);
-        e.out.name = fmt::format("{}->{}:window", w.modality, w.vendor);
-        e.out.modality = w.modality;
-        e.out.peer = w.vendor;
-        e.out.service = v->tls_sni.empty() ? policy::Service::tcp : policy::Service::tls;
-        e.out.tls_sni = v->tls_sni;
-        for (auto port : v->ports) e.out.ports.push_back({policy::Proto::tcp, port});
-        e.in.name = fmt::format("{}->{}:window", w.vendor, w.modality);
-        e.in.modality = w.modality;
-        e.in.peer = w.vendor;
-        e.in.direction = policy::Direction::inbound;
-        e.in.service = policy::Service::tcp;
-        e.in.ports = w.inbound;
-        e.peer.name = w.vendor;
-        f->entries.push_back(std::move(e));
+std::vector<privsep::OpenWindow> WindowManager::open_windows() const {
+    std::vector<privsep::OpenWindow> out;
+    if (!set_ || !state_) return out;
+    const auto t = now();
+    for (const auto& m : state_->policy.maintenance) {
+        const auto* w = set_->find(m.modality, m.vendor);
+        const auto* v = state_->policy.find_vendor(m.vendor);
+        if (!w || !v || !w->is_open() || w->state().open->ends_at <= t) continue;
+        auto ends = std::chrono::duration_cast<std::chrono::milliseconds>(w->state().open->ends_at.time_since_epoch());
+        out.push_back({m.modality, m.vendor, ends.count(), addresses_of(*v)});
     }
-    flows_ = std::move(f);
+    return out;
 }
 
-std::optional<policy::FlowMatch> WindowManager::match(policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
-                                                      std::shared_ptr<const void>& keepalive) const {
-    if (!flows_ || !set_) return std::nullopt;
-    auto in_any = [](const std::vector<policy::Cidr>& nets, policy::Ipv4 a) {
-        return std::any_of(nets.begin(), nets.end(), [&](const policy::Cidr& c) { return c.contains(a); });
-    };
-    auto has_port = [](const policy::Allow& a, std::uint16_t p) {
-        return std::any_of(a.ports.begin(), a.ports.end(), [&](const policy::PortSpec& s) { return s.port == p; });
-    };
-    auto t = now();
-    for (const auto& e : flows_->entries) {
-        const auto* w = set_->find(e.modality, e.vendor);
-        if (!w || !w->is_open() || w->state().open->ends_at <= t) continue;
-        const auto mip = e.modality_ptr->ip.addr;
-        if (src == mip && in_any(e.addresses, dst) && has_port(e.out, port)) {
-            keepalive = flows_;
-            return policy::FlowMatch{&e.out, e.modality_ptr, &e.peer, policy::Direction::outbound};
-        }
-        if (dst == mip && in_any(e.addresses, src) && has_port(e.in, port)) {
-            keepalive = flows_;
-            return policy::FlowMatch{&e.in, e.modality_ptr, &e.peer, policy::Direction::inbound};
-        }
-    }
-    return std::nullopt;
+void WindowManager::publish() {
+    if (hooks_.open_windows) hooks_.open_windows(open_windows());
 }
 
 void WindowManager::schedule_tick() {
@@ -266,17 +227,13 @@ void WindowManager::apply(const std::vector<windows::Transition>& ts) {
     for (const auto& t : ts) {
         audit(t);
         if (t.action != windows::Action::close) continue;
-        const auto* w = [&]() -> const VendorFlows::Entry* {
-            for (const auto& e : flows_->entries)
-                if (e.modality == t.modality && e.vendor == t.vendor) return &e;
-            return nullptr;
-        }();
-        if (!w || !w->cut_sessions) continue;
-        auto out = w->out.name, in = w->in.name;
-        auto n = rt_.close_if([&](const proxy::FlowInfo& f) { return f.match.allow && (f.match.allow->name == out || f.match.allow->name == in); },
-                              "maintenance window closed");
-        if (n) Event(Kind::sessions_cut).kv(Key::modality, t.modality).kv(Key::vendor, t.vendor).kv(Key::sessions, static_cast<std::uint64_t>(n));
+        const auto& mw = state_->policy.maintenance;
+        auto w = std::find_if(mw.begin(), mw.end(), [&](const policy::Maintenance& m) {
+            return m.modality == t.modality && m.vendor == t.vendor;
+        });
+        if (w != mw.end() && w->cut_sessions && hooks_.cut) hooks_.cut(t.modality, t.vendor);
     }
+    publish();
     reconcile();
     persist();
 }

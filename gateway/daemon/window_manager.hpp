@@ -17,6 +17,7 @@
 #include "gateway/control/status.hpp"
 #include "gateway/nft/elements.hpp"
 #include "gateway/proxy/asio.hpp"
+#include "gateway/privsep/wire.hpp"
 #include "gateway/proxy/runtime.hpp"
 #include "gateway/windows/elements.hpp"
 #include "gateway/windows/kernel_sets.hpp"
@@ -26,20 +27,11 @@
 
 namespace modgate::daemon {
 
-// Synthetic allows and peers for flows to and from vendors, so the proxy can treat a window
-// flow like any other. Rebuilt whenever the policy or a vendor's addresses change; sessions keep
-// the version they started with.
-struct VendorFlows {
-    struct Entry {
-        std::string modality, vendor;
-        const policy::Modality* modality_ptr = nullptr;
-        policy::Allow out, in;  // out: modality -> vendor ports; in: vendor -> modality inbound_ports
-        policy::Peer peer;      // the vendor, as a peer (address unused)
-        std::vector<policy::Cidr> addresses;
-        bool cut_sessions = true;
-    };
-    std::shared_ptr<const proxy::PolicyState> state;  // keeps modality_ptr valid
-    std::vector<Entry> entries;
+// What the window manager tells the proxy: the open windows (the whole set, on every change)
+// and the windows whose live sessions must end now.
+struct WindowHooks {
+    std::function<void(const std::vector<privsep::OpenWindow>&)> open_windows;
+    std::function<void(const std::string& modality, const std::string& vendor)> cut;
 };
 
 // The window sets in modgate's inet table, through gateway/nft: one transaction per write.
@@ -57,10 +49,10 @@ private:
 class WindowManager {
 public:
     // The kernel through netlink, opened when the first policy is bound.
-    WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt);
+    WindowManager(asio::io_context& io, std::string state_dir, WindowHooks hooks);
     // The kernel through `sets` (shared: a test's fake outlives a restart of the manager); null:
     // netlink, as the constructor above.
-    WindowManager(asio::io_context& io, std::string state_dir, proxy::Runtime& rt,
+    WindowManager(asio::io_context& io, std::string state_dir, WindowHooks hooks,
                   std::shared_ptr<windows::KernelSets> sets);
 
     // Binds to a (new) policy: window state carries over under the restore rules. On the first
@@ -79,10 +71,8 @@ public:
     // Every window of the policy, open or not (status, `window list`).
     std::vector<control::WindowStatus> list() const;
 
-    // A flow the kernel diverted because a window is open: its synthetic match, if a window of
-    // that modality and vendor is open now.
-    std::optional<policy::FlowMatch> match(policy::Ipv4 src, policy::Ipv4 dst, std::uint16_t port,
-                                           std::shared_ptr<const void>& keepalive) const;
+    // The open windows with their vendors' addresses, as the proxy needs them.
+    std::vector<privsep::OpenWindow> open_windows() const;
 
 private:
     struct Target {
@@ -99,13 +89,13 @@ private:
     void sync(windows::SetElements& have, const windows::SetElements& want, const ruleset::Set& def, windows::Millis now);
     void read_kernel();
     void persist();
-    void rebuild_flows();
+    void publish();
     windows::Time now() const;
     std::vector<policy::Cidr> addresses_of(const policy::Vendor& v) const;
 
     asio::io_context& io_;
     std::string state_dir_;
-    proxy::Runtime& rt_;
+    WindowHooks hooks_;
     asio::steady_timer timer_;
     std::shared_ptr<const proxy::PolicyState> state_;
     std::optional<windows::WindowSet> set_;
@@ -114,7 +104,6 @@ private:
     ruleset::Set out_def_, in_def_;  // the window sets' definitions, from the compiled ruleset
     windows::Elements have_;         // what the kernel holds, as far as we know
     std::map<std::string, std::vector<policy::Ipv4>> resolved_;
-    std::shared_ptr<const VendorFlows> flows_;
     bool restored_ = false;
 };
 

@@ -8,23 +8,50 @@
 
 namespace modgate::events {
 
-Bus& Bus::get() {
+namespace {
+
+Bus*& instance() {
     // Never destroyed: at exit, a sink whose destination stalled must not hold the process in
     // a join of its writer thread.
     static Bus* bus = new Bus;
-    return *bus;
+    return bus;
+}
+
+}  // namespace
+
+Bus& Bus::get() { return *instance(); }
+
+// The old bus is left as it is: a sink thread that no longer exists may have held its lock.
+void Bus::replace_after_fork() { instance() = new Bus; }
+
+void Bus::forward(Record r) {
+    if (!check(r).empty()) {
+        std::lock_guard lock(mu_);
+        ++violations_;
+        return;
+    }
+    publish(std::move(r), false);
 }
 
 void Bus::emit(Record r) {
     auto problem = check(r);
+    if (!problem.empty()) {
+        std::lock_guard lock(mu_);
+        ++violations_;
+    }
+    publish(std::move(r), true);
+    if (!problem.empty()) std::fprintf(stderr, "modgated: event schema violation: %s\n", problem.c_str());
+}
+
+void Bus::publish(Record r, bool observe) {
     std::vector<std::shared_ptr<Sink>> sinks;
     std::vector<std::uint64_t> gone;
     RecordPtr p;
     {
         std::lock_guard lock(mu_);
         r.seq = ++seq_;
-        if (!problem.empty()) ++violations_;
-        for (const auto& o : observers_) o(r);
+        if (observe)
+            for (const auto& o : observers_) o(r);
         p = std::make_shared<const Record>(std::move(r));
         ring_.push_back(p);
         while (ring_.size() > ring_capacity_) ring_.pop_front();
@@ -33,7 +60,6 @@ void Bus::emit(Record r) {
         for (auto id : gone) followers_.erase(id);
         sinks = sinks_;
     }
-    if (!problem.empty()) std::fprintf(stderr, "modgated: event schema violation: %s\n", problem.c_str());
     for (auto& s : sinks) s->offer(p);
 }
 

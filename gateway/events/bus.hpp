@@ -26,6 +26,11 @@ public:
     static Bus& get();
 
     void emit(Record r);
+    // A record another process emitted and counted (modgated's proxy): the ring, followers and
+    // sinks get it, the observers do not. One that breaks the catalogue is refused and counted.
+    void forward(Record r);
+    // In a child process right after fork: a fresh bus, with no sinks, observers or ring.
+    static void replace_after_fork();
 
     // Called synchronously for every record, before anything that can drop it.
     void observe(Observer o);
@@ -51,6 +56,7 @@ public:
     void reset();
 
 private:
+    void publish(Record r, bool observe);
     mutable std::mutex mu_;
     std::uint64_t seq_ = 0;
     std::vector<Observer> observers_;

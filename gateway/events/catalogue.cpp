@@ -45,6 +45,9 @@ constexpr Key k_hash[] = {hash};
 constexpr Key k_loop_stalled[] = {lag_ms};
 constexpr Key k_reload_requested[] = {uid, user};
 constexpr Key k_events_dropped[] = {sink, dropped};
+constexpr Key k_proxy_started[] = {pid, uid, restarts};
+constexpr Key k_proxy_exited[] = {pid, signal, exit_code};
+constexpr Key k_proxy_probe[] = {name, error};
 
 constexpr std::array table = {
     KindSpec{Kind::drop, "filter", "drop", L::info, k_drop,
@@ -125,6 +128,17 @@ constexpr std::array table = {
              "reading nftables change notifications failed; tamper detection is re-armed"},
     KindSpec{Kind::loop_stalled, "daemon", "loop_stalled", L::warning, k_loop_stalled,
              "the event loop was late by more than a second"},
+    KindSpec{Kind::proxy_started, "daemon", "proxy_started", L::info, k_proxy_started,
+             "the unprivileged proxy process is confined and listening (`restarts`: how many times it was "
+             "restarted before)"},
+    KindSpec{Kind::proxy_exited, "daemon", "proxy_exited", L::error, k_proxy_exited,
+             "the proxy process ended (`signal=SIGSYS`: its seccomp filter killed it); it is restarted "
+             "within a second, and nothing is proxied meanwhile"},
+    KindSpec{Kind::proxy_failed, "daemon", "proxy_failed", L::critical, k_fatal,
+             "the proxy process could not start or be restarted, or sent a message the parent refused "
+             "(it is then killed and restarted)"},
+    KindSpec{Kind::proxy_probe, "proxy", "proxy_probe", L::critical, k_proxy_probe,
+             "test builds only: an attempt the proxy's confinement should have stopped returned"},
     KindSpec{Kind::reload_requested, "control", "reload_requested", L::info, k_reload_requested,
              "a reload through the control socket"},
     KindSpec{Kind::events_dropped, "events", "events_dropped", L::warning, k_events_dropped,

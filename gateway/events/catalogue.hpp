@@ -32,7 +32,8 @@ std::string_view to_string(KeyType t);
     X(sessions, integer) X(set, text) X(file, text) X(line, integer) X(col, integer) X(errors, integer)      \
     X(hash, text) X(previous, text) X(closed_sessions, integer) X(policy, text) X(mode, enum_)              \
     X(proxy_port, port) X(bridge, text) X(modality_port, text) X(network_port, text) X(stage, enum_)         \
-    X(change, text) X(sink, text) X(dropped, integer) X(records, integer) X(lag_ms, integer)
+    X(change, text) X(sink, text) X(dropped, integer) X(records, integer) X(lag_ms, integer)    \
+    X(pid, integer) X(signal, enum_) X(exit_code, integer) X(restarts, integer)
 
 enum class Key : std::uint8_t {
 #define MODGATE_X(k, t) k,
@@ -57,6 +58,7 @@ KeyType key_type(Key k);
     X(reload_applied, daemon) X(reload_rejected, daemon) X(reload_failed, daemon)                    \
     X(ruleset_tampered, daemon) X(ruleset_reapplied, daemon) X(reapply_failed, daemon)               \
     X(monitor_failed, daemon) X(loop_stalled, daemon)                                                \
+    X(proxy_started, daemon) X(proxy_exited, daemon) X(proxy_failed, daemon) X(proxy_probe, proxy)   \
     X(reload_requested, control) X(events_dropped, events)
 
 enum class Kind : std::uint8_t {

@@ -100,4 +100,27 @@ void Registry::reset() {
     s_ = {};
 }
 
+void add(Snapshot& into, const Snapshot& from) {
+    for (std::size_t i = 0; i < into.events.size(); ++i) into.events[i] += from.events[i];
+    for (const auto& [k, f] : from.flows) {
+        auto& t = into.flows[k];
+        for (std::size_t i = 0; i < t.outcomes.size(); ++i) t.outcomes[i] += f.outcomes[i];
+        t.bytes_up += f.bytes_up;
+        t.bytes_down += f.bytes_down;
+    }
+    for (const auto& [k, v] : from.refused) into.refused[k] += v;
+    for (const auto& [k, v] : from.drops_logged) into.drops_logged[k] += v;
+    into.drops_logged_unknown += from.drops_logged_unknown;
+    for (const auto& [k, d] : from.dimse) {
+        into.dimse[k].forwarded += d.forwarded;
+        into.dimse[k].refused += d.refused;
+    }
+    for (const auto& [k, v] : from.associations) into.associations[k] += v;
+    into.windows_opened += from.windows_opened;
+    into.windows_extended += from.windows_extended;
+    into.windows_closed += from.windows_closed;
+    into.nflog_lost += from.nflog_lost;
+    into.loop_max_lag_ms = std::max(into.loop_max_lag_ms, from.loop_max_lag_ms);
+}
+
 }  // namespace modgate::metrics

@@ -45,6 +45,10 @@ struct Snapshot {
     std::uint64_t refused_total() const;
 };
 
+// Adds `from` to `into`, label by label (the loop lag: the larger of the two). modgated's
+// status is its own registry plus its proxy processes'.
+void add(Snapshot& into, const Snapshot& from);
+
 class Registry {
 public:
     // Feeds every event into the counters; register once with the bus.

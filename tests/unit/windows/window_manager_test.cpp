@@ -34,12 +34,16 @@ struct Lab {
     policy::Policy p = kernel_policy();
     ruleset::Ruleset compiled = policy::compile(p);
     std::shared_ptr<const proxy::PolicyState> state = std::make_shared<const proxy::PolicyState>(p);
-    proxy::Runtime rt{state};
     asio::io_context io;
+    // What the proxy process is told: every set of open windows, and every cut order.
+    std::vector<std::vector<privsep::OpenWindow>> published;
+    std::vector<std::string> cuts;
+    daemon::WindowHooks hooks{[this](const std::vector<privsep::OpenWindow>& w) { published.push_back(w); },
+                              [this](const std::string& m, const std::string& v) { cuts.push_back(m + "/" + v); }};
     std::shared_ptr<FakeKernelSets> kernel = std::make_shared<FakeKernelSets>();
 
     std::unique_ptr<daemon::WindowManager> start() {
-        auto wm = std::make_unique<daemon::WindowManager>(io, dir.path, rt, kernel);
+        auto wm = std::make_unique<daemon::WindowManager>(io, dir.path, hooks, kernel);
         wm->set_policy(state, compiled);
         io.poll();
         return wm;
@@ -87,6 +91,25 @@ TEST_CASE_METHOD(Lab, "a window opened through the control socket appears in the
     REQUIRE(wm->close({{"modality", "pet-ct-1"}, {"vendor", "acme-remote"}, {"reason", "done"}}, root()).code == 0);
     CHECK(out() == 0);
     CHECK(in() == 0);
+}
+
+TEST_CASE_METHOD(Lab, "the proxy is told of every open window with its addresses, and to cut a closed one's sessions") {
+    auto wm = start();
+    REQUIRE(!published.empty());
+    CHECK(published.back().empty());
+    REQUIRE(open(*wm, "acme-remote", "600").code == 0);
+    REQUIRE(published.back().size() == 1);
+    const auto& w = published.back().front();
+    CHECK(w.modality == "pet-ct-1");
+    CHECK(w.vendor == "acme-remote");
+    CHECK(!w.addresses.empty());
+    auto left = std::chrono::milliseconds(w.ends_at_ms) - std::chrono::system_clock::now().time_since_epoch();
+    CHECK(left > 590s);
+    CHECK(left <= 600s);
+    CHECK(cuts.empty());
+    REQUIRE(wm->close({{"modality", "pet-ct-1"}, {"vendor", "acme-remote"}, {"reason", "done"}}, root()).code == 0);
+    CHECK(published.back().empty());
+    CHECK(cuts == std::vector<std::string>{"pet-ct-1/acme-remote"});
 }
 
 TEST_CASE_METHOD(Lab, "the tables re-created: the open windows' elements are put back") {
