@@ -41,7 +41,7 @@ Daemon::Daemon(const Options& opt, policy::Policy initial, std::string hash, Dep
       lag_(io_, deps.metrics),
       control_(io_, opt.control_socket),
       windows_(io_, opt.state_dir, proxy_hooks(), deps.window_sets),
-      resolver_(io_, opt.state_dir,
+      resolver_(opt.state_dir,
                 [this](const std::string& vendor, std::vector<policy::Ipv4> addrs) {
                     windows_.set_resolved(vendor, std::move(addrs));
                 }),
@@ -82,7 +82,8 @@ int Daemon::start() {
     }
     if (auto s = host::prepare(p, deps_.host); !s) return fatal("host_setup", s.error());
     if (deps_.proxies) {
-        proxy_ = std::make_unique<privsep::Supervisor>(io_, deps_.proxy_identity);
+        proxy_ = std::make_unique<privsep::Supervisor>(io_, deps_.proxy_identity,
+                                                       [this](const privsep::ResolvedMsg& r) { resolver_.result(r); });
         if (auto e = proxy_->start(policy_msg(), {}); !e.empty()) return fatal("proxy_listen", e);
     }
     if (auto s = kernel.apply(compiled_); !s) return fatal("apply", s.error().message);

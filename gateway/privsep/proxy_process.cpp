@@ -21,6 +21,7 @@
 #include "gateway/events/events.hpp"
 #include "gateway/privsep/channel.hpp"
 #include "gateway/proxy/dicom_session.hpp"
+#include "gateway/proxy/dns_resolver.hpp"
 #include "gateway/proxy/lag_probe.hpp"
 #include "gateway/proxy/tcp_proxy.hpp"
 #include "gateway/proxy/tls_session.hpp"
@@ -64,6 +65,7 @@ private:
     proxy::UdpProxy udp_;
     proxy::DicomCounts dicom_counts_;
     proxy::LagProbe lag_;
+    proxy::DnsResolver dns_;
     std::shared_ptr<Channel> channel_;
     std::vector<OpenWindow> windows_;
     std::shared_ptr<const proxy::WindowFlows> flows_;
@@ -74,7 +76,8 @@ private:
 };
 
 Proxy::Proxy(std::shared_ptr<const proxy::PolicyState> state, std::string hash, std::vector<OpenWindow> windows)
-    : runtime_(state), tcp_(io_, runtime_), udp_(io_, runtime_), lag_(io_, registry_), windows_(std::move(windows)),
+    : runtime_(state), tcp_(io_, runtime_), udp_(io_, runtime_), lag_(io_, registry_),
+      dns_(io_, [this](proxy::DnsResult r) { if (channel_) channel_->send(std::move(r)); }), windows_(std::move(windows)),
       flows_(proxy::build_window_flows(state, windows_)), counters_timer_(io_), drops_timer_(io_),
       hash_(std::move(hash)) {
     tcp_.set_handler(policy::Service::dicom, [this](asio::io_context& io, tcp::socket s, proxy::FlowInfo f,
@@ -107,6 +110,7 @@ void Proxy::serve() {
     channel_->send(ReadyMsg{static_cast<std::uint32_t>(::getpid()), {}});
     lag_.start();
     tick_counters();
+    dns_.set_policy(runtime_.state()->policy);
 }
 
 void Proxy::on_message(Message m) {
@@ -133,6 +137,7 @@ void Proxy::apply(const PolicyMsg& m) {
     auto state = std::make_shared<const proxy::PolicyState>(std::move(*r.policy));
     runtime_.set_state(state);
     flows_ = proxy::build_window_flows(state, windows_);
+    dns_.set_policy(state->policy);
     // Sessions whose flow the new policy no longer allows end now.
     auto now = std::chrono::system_clock::now();
     auto gone = [&](const proxy::FlowInfo& f) {

@@ -34,8 +34,9 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
-Supervisor::Supervisor(asio::io_context& io, Identity identity)
-    : io_(io), identity_(std::move(identity)), sigchld_(io, SIGCHLD), restart_timer_(io) {
+Supervisor::Supervisor(asio::io_context& io, Identity identity, OnResolved on_resolved)
+    : io_(io), identity_(std::move(identity)), on_resolved_(std::move(on_resolved)), sigchld_(io, SIGCHLD),
+      restart_timer_(io) {
     watch_children();
 }
 
@@ -87,6 +88,10 @@ std::string Supervisor::await_ready() {
 
 void Supervisor::on_message(Message m) {
     if (auto* e = std::get_if<EventMsg>(&m)) return events::Bus::get().forward(std::move(e->record));
+    if (auto* r = std::get_if<ResolvedMsg>(&m)) {
+        if (on_resolved_) on_resolved_(*r);
+        return;
+    }
     if (auto* c = std::get_if<CountersMsg>(&m)) {
         last_ = std::move(c->snapshot);
         live_ = c->live_sessions;

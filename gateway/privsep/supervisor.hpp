@@ -5,6 +5,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +23,9 @@ class Channel;
 
 class Supervisor {
 public:
-    Supervisor(asio::io_context& io, Identity identity);
+    using OnResolved = std::function<void(const ResolvedMsg&)>;
+    // `on_resolved`: what to do with the vendor host names the proxy resolved.
+    Supervisor(asio::io_context& io, Identity identity, OnResolved on_resolved);
     ~Supervisor();
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
@@ -61,6 +64,7 @@ private:
 
     asio::io_context& io_;
     Identity identity_;
+    OnResolved on_resolved_;
     asio::signal_set sigchld_;
     asio::steady_timer restart_timer_;
     std::shared_ptr<Channel> channel_;

@@ -350,6 +350,28 @@ void put(Writer& w, const PolicyAppliedMsg& m) {
     w.u64(m.closed_sessions);
 }
 
+void put(Writer& w, const ResolvedMsg& m) {
+    w.str(m.name);
+    w.u8(m.ok ? 1 : 0);
+    w.u32(static_cast<std::uint32_t>(m.addresses.size()));
+    for (auto a : m.addresses) w.u32(a.value);
+    w.u32(m.ttl);
+    w.str(m.error);
+}
+
+ResolvedMsg get_resolved(Reader& r) {
+    ResolvedMsg m;
+    m.name = r.str("host name", 255);
+    auto ok = r.u8("ok");
+    if (ok > 1) r.fail("ok is not 0 or 1");
+    m.ok = ok == 1;
+    auto n = r.count("addresses", 4);
+    for (std::uint32_t i = 0; i < n && r.ok(); ++i) m.addresses.push_back(policy::Ipv4{r.u32("address")});
+    m.ttl = r.u32("ttl");
+    m.error = r.str("error", 1024);
+    return m;
+}
+
 Message get(Type t, Reader& r) {
     switch (t) {
     case Type::policy: {
@@ -384,6 +406,7 @@ Message get(Type t, Reader& r) {
         m.snapshot = get_snapshot(r);
         return m;
     }
+    case Type::resolved: return get_resolved(r);
     case Type::policy_applied: {
         PolicyAppliedMsg m;
         m.hash = r.str("hash", 64);
@@ -396,14 +419,15 @@ Message get(Type t, Reader& r) {
 }
 
 bool known(std::uint8_t t) {
-    return (t >= 1 && t <= 5) || (t >= 64 && t <= 67);
+    return (t >= 1 && t <= 5) || (t >= 64 && t <= 68);
 }
 
 }  // namespace
 
 Type type_of(const Message& m) {
-    static constexpr Type types[] = {Type::policy, Type::windows, Type::cut, Type::counters_request, Type::probe,
-                                     Type::ready,  Type::event,   Type::counters, Type::policy_applied};
+    static constexpr Type types[] = {Type::policy, Type::windows,  Type::cut,           Type::counters_request,
+                                     Type::probe,  Type::ready,    Type::event,         Type::counters,
+                                     Type::policy_applied, Type::resolved};
     static_assert(std::size(types) == std::variant_size_v<Message>);
     return types[m.index()];
 }
@@ -440,7 +464,7 @@ Decoded decode_payload(Type t, std::span<const std::uint8_t> payload) {
 
 bool FrameReader::accepts(Type t) const {
     auto v = static_cast<std::uint8_t>(t);
-    return from_ == From::parent ? (v >= 1 && v <= 5) : (v >= 64 && v <= 67);
+    return from_ == From::parent ? (v >= 1 && v <= 5) : (v >= 64 && v <= 68);
 }
 
 void FrameReader::feed(std::span<const std::uint8_t> bytes) {

@@ -34,6 +34,7 @@ enum class Type : std::uint8_t {
     event = 65,
     counters = 66,
     policy_applied = 67,
+    resolved = 68,
 };
 
 // Which side a decoder reads for: each accepts only the types the other side sends.
@@ -83,8 +84,17 @@ struct PolicyAppliedMsg {
     std::uint64_t closed_sessions = 0;
 };
 
+// One vendor host name resolved (or not) by the proxy: the parent checks it before using it.
+struct ResolvedMsg {
+    std::string name;
+    bool ok = false;
+    std::vector<policy::Ipv4> addresses;  // sorted, unique (when ok)
+    std::uint32_t ttl = 0;
+    std::string error;  // when not ok
+};
+
 using Message = std::variant<PolicyMsg, WindowsMsg, CutMsg, CountersRequest, ProbeMsg, ReadyMsg, EventMsg,
-                             CountersMsg, PolicyAppliedMsg>;
+                             CountersMsg, PolicyAppliedMsg, ResolvedMsg>;
 
 Type type_of(const Message& m);
 // The largest payload a message of this type may have.

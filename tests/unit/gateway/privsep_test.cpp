@@ -73,6 +73,7 @@ TEST_CASE("every message type survives a round trip, fed whole or one byte at a 
         EventMsg{flow_opened()},
         CountersMsg{42, 3, snap},
         PolicyAppliedMsg{"abcd", 2},
+        ResolvedMsg{"remote.vendor.example", true, {policy::Ipv4{0xcb00710a}}, 300, {}},
     };
     for (const auto& m : all) {
         auto back = round_trip(m);
@@ -98,7 +99,7 @@ TEST_CASE("every message type survives a round trip, fed whole or one byte at a 
         r.feed(std::span(&byte, 1));
         while (r.next()) ++got;
     }
-    CHECK(got == 4);
+    CHECK(got == 5);
     CHECK(!r.failed());
 }
 
