@@ -97,6 +97,10 @@ constexpr int plain_calls[] = {
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack), SCMP_SYS(exit),
     SCMP_SYS(exit_group), SCMP_SYS(restart_syscall), SCMP_SYS(sched_yield), SCMP_SYS(tgkill),
     SCMP_SYS(newfstatat), SCMP_SYS(fstat), SCMP_SYS(lseek),
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer's runtime probes memory with a pipe (test builds only).
+    SCMP_SYS(pipe2),
+#endif
 };
 
 // Socket options the proxy sets; anything else (SO_MARK above all: mark 0x1 means "deliver

@@ -10,6 +10,9 @@ namespace modgate::privsep {
 namespace {
 
 inline constexpr std::size_t max_text = 64 * 1024;   // any one string but the policy text
+// Times are refused outside 1970..2100: converting a larger one to the clock's nanoseconds
+// would overflow.
+inline constexpr std::int64_t max_time_us = 4'102'444'800'000'000;
 inline constexpr std::size_t max_small = 64 * 1024;  // payloads that carry a few strings
 
 class Writer {
@@ -158,7 +161,9 @@ EventMsg get_event(Reader& r) {
     if (level > static_cast<std::uint8_t>(events::Level::critical)) r.fail("unknown level " + std::to_string(level));
     rec.kind = static_cast<events::Kind>(kind);
     rec.level = static_cast<events::Level>(level);
-    rec.ts = std::chrono::system_clock::time_point(std::chrono::microseconds(r.i64("time")));
+    auto us = r.i64("time");
+    if (us < 0 || us > max_time_us) r.fail("time out of range");
+    else rec.ts = std::chrono::system_clock::time_point(std::chrono::microseconds(us));
     auto n = r.count("fields", 2);
     for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
         auto key = r.u8("key");
@@ -307,6 +312,7 @@ WindowsMsg get_windows(Reader& r) {
         o.modality = r.str("window modality", 256);
         o.vendor = r.str("window vendor", 256);
         o.ends_at_ms = r.i64("window end");
+        if (o.ends_at_ms < 0 || o.ends_at_ms > max_time_us / 1000) r.fail("window end out of range");
         auto k = r.count("window addresses", 5);
         for (std::uint32_t j = 0; j < k && r.ok(); ++j) {
             policy::Cidr c;

@@ -14,6 +14,9 @@
 # with both dcmtk ends left at Debian's default (Nagle on), direct vs modgate. Ratios: modgate /
 # direct throughput (target >= 0.9), modgate vs socat (target: faster), added ms per
 # association (target < 1), Nagle-on speed-up (target >= 10x).
+# With MODGATED_BEFORE set to another modgated binary (bench_privsep.sh builds the one from
+# before privilege separation), each round also runs it the same way, and the figures compare
+# the two: throughput now / before (target >= 0.95), ms added per association (target < 0.5).
 #   usage: bench_dicom.sh BUILD_DIR [RUNS]   (root; run by tests/bench/run.sh, not by ctest)
 set -euo pipefail
 build=$(realpath "${1:?usage: bench_dicom.sh BUILD_DIR [RUNS]}")
@@ -112,7 +115,19 @@ echo "bench_dicom: storescu -> storescp --ignore (received, not written); $nfile
 echo "bench_dicom: TCP_NODELAY=1 in both dcmtk ends' environment unless 'Nagle on'; $runs rounds (Nagle: $nagle_runs), medians [best]; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 ((others == 0)) || echo "bench_dicom: WARNING: $others other lab(s) running on this machine: figures are noisy"
 
-direct=() socat=() modgate=() tcp=() a_direct=() a_modgate=() cpu=() cpu_tcp=()
+direct=() socat=() modgate=() tcp=() a_direct=() a_modgate=() cpu=() cpu_tcp=() before=() a_before=()
+# before_round: the store and the associations through MODGATED_BEFORE, when it is set.
+before_round() {
+  [ -n "${MODGATED_BEFORE:-}" ] || return 0
+  local now=$MODGATED
+  MODGATED=$MODGATED_BEFORE
+  modgate_on
+  before+=("$(store_ms 1 "$LAB_PACS_IP" 104 "${files[@]}")")
+  a_before+=("$(assoc_us "$LAB_PACS_IP" 104)")
+  modgate_off
+  MODGATED=$now
+  echo "  round $r, before: store ${before[-1]} ms, association $(ms3 "${a_before[-1]}") ms"
+}
 scp_start 1
 socat_start
 for ((r = 1; r <= runs; r++)); do
@@ -130,6 +145,7 @@ for ((r = 1; r <= runs; r++)); do
   tcp+=("$(store_ms 1 "$LAB_PACS_IP" 104 "${files[@]}")")
   cpu_tcp+=($(($(cpu_ms) - c0)))
   modgate_off
+  before_round
   echo "  round $r: store direct ${direct[-1]} ms, socat ${socat[-1]} ms, modgate ${modgate[-1]} ms" \
     "(modgated CPU ${cpu[-1]} ms), plain relay ${tcp[-1]} ms (CPU ${cpu_tcp[-1]} ms);" \
     "association direct $(ms3 "${a_direct[-1]}") ms, modgate $(ms3 "${a_modgate[-1]}") ms"
@@ -171,3 +187,12 @@ echo "ratio modgate/socat throughput: $r_socat (target > 1, modgate faster: $(ve
 echo "(diagnostic) DICOM inspection vs modgated's plain relay on the same path: $(awk -v r="$mr" -v m="$mm" 'BEGIN { printf "%.2f", r / m }') of its throughput"
 echo "added per association by modgate: $added ms (target < 1 ms: $(verdict "$added < 1"))"
 echo "Nagle on at both ends, modgate speed-up over direct: ${r_nagle}x (target >= 10x: $(verdict "$r_nagle >= 10"))"
+if [ -n "${MODGATED_BEFORE:-}" ]; then
+  mb=$(median "${before[@]}") ab=$(median "${a_before[@]}")
+  row "modgate before privilege separation" "$mb" "$(best "${before[@]}")"
+  printf '  %-50s %8s ms   [best %s ms]\n' "one association, 1 image of 64 KiB: before" "$(ms3 "$ab")" "$(ms3 "$(best "${a_before[@]}")")"
+  r_sep=$(awk -v b="$mb" -v m="$mm" 'BEGIN { printf "%.2f", b / m }')
+  added_sep=$(awk -v b="$ab" -v m="$am" 'BEGIN { printf "%.2f", (m - b) / 1000 }')
+  echo "ratio throughput now/before privilege separation: $r_sep (target >= 0.95: $(verdict "$r_sep >= 0.95"))"
+  echo "added per association by privilege separation: $added_sep ms (target < 0.5 ms: $(verdict "$added_sep < 0.5"))"
+fi

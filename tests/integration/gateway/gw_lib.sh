@@ -29,6 +29,11 @@ gw_done() {
   if [ -n "$GW_LOG" ] && grep -qE "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" "$GW_LOG"; then
     gw_fail=$((gw_fail + 1)); echo "FAIL modgated reported a sanitizer error (see $GW_LOG)"
   fi
+  # A proxy process killed by its seccomp filter means a system call missing from its allow-list
+  # (unless the test provoked it: gw_privsep.sh sets GW_PROBES=1).
+  if [ -n "$GW_LOG" ] && [ -z "${GW_PROBES:-}" ] && grep -qE "event=proxy_(exited .*signal=SIGSYS|failed)" "$GW_LOG"; then
+    gw_fail=$((gw_fail + 1)); echo "FAIL the proxy process was killed by its filter or failed (see $GW_LOG)"
+  fi
   echo "$gw_pass passed, $gw_fail failed"
   [ "$gw_fail" -eq 0 ] && [ "$gw_pass" -gt 0 ]
 }

@@ -11,6 +11,7 @@
 set -euo pipefail
 MODGATED=$(realpath "$1") MODGATECTL=$(realpath "$2")
 . "$(dirname "$0")/gw_lib.sh"
+GW_PROBES=1  # the probes below kill the proxy on purpose
 
 lab_up modgate
 gw_policy "$GW_TOP/policy/examples/pet-ct-win7.toml"

@@ -141,6 +141,11 @@ TEST_CASE("the decoder refuses what a compromised proxy could send") {
         r.fields[0].value = std::string("seven");
         CHECK_THAT(refusal(encode(EventMsg{r})), Catch::Contains("type"));
     }
+    SECTION("a time the clock cannot hold") {
+        auto r = flow_opened();
+        r.ts = std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 200));
+        CHECK_THAT(refusal(encode(EventMsg{r})), Catch::Contains("time out of range"));
+    }
     SECTION("an unknown event kind") {
         auto b = encode(EventMsg{flow_opened()});
         b[header_size] = 0xff;
