@@ -45,7 +45,7 @@ constexpr Key k_hash[] = {hash};
 constexpr Key k_loop_stalled[] = {lag_ms};
 constexpr Key k_reload_requested[] = {uid, user};
 constexpr Key k_events_dropped[] = {sink, dropped};
-constexpr Key k_proxy_started[] = {pid, uid, restarts};
+constexpr Key k_proxy_started[] = {pid, uid, landlock, restarts};
 constexpr Key k_proxy_exited[] = {pid, signal, exit_code};
 constexpr Key k_proxy_probe[] = {name, error};
 
@@ -129,7 +129,8 @@ constexpr std::array table = {
     KindSpec{Kind::loop_stalled, "daemon", "loop_stalled", L::warning, k_loop_stalled,
              "the event loop was late by more than a second"},
     KindSpec{Kind::proxy_started, "daemon", "proxy_started", L::info, k_proxy_started,
-             "the unprivileged proxy process is confined and listening (`restarts`: how many times it was "
+             "the unprivileged proxy process is confined and listening (`landlock`: the Landlock ABI it "
+             "restricted itself with, 0 when the kernel has none; `restarts`: how many times it was "
              "restarted before)"},
     KindSpec{Kind::proxy_exited, "daemon", "proxy_exited", L::error, k_proxy_exited,
              "the proxy process ended (`signal=SIGSYS`: its seccomp filter killed it); it is restarted "

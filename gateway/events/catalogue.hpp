@@ -33,7 +33,7 @@ std::string_view to_string(KeyType t);
     X(hash, text) X(previous, text) X(closed_sessions, integer) X(policy, text) X(mode, enum_)              \
     X(proxy_port, port) X(bridge, text) X(modality_port, text) X(network_port, text) X(stage, enum_)         \
     X(change, text) X(sink, text) X(dropped, integer) X(records, integer) X(lag_ms, integer)    \
-    X(pid, integer) X(signal, enum_) X(exit_code, integer) X(restarts, integer)
+    X(pid, integer) X(signal, enum_) X(exit_code, integer) X(restarts, integer) X(landlock, integer)
 
 enum class Key : std::uint8_t {
 #define MODGATE_X(k, t) k,

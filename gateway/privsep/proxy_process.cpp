@@ -45,7 +45,7 @@ class Proxy {
 public:
     Proxy(std::shared_ptr<const proxy::PolicyState> state, std::string hash, std::vector<OpenWindow> windows);
     std::string listen(std::uint16_t port);
-    void serve();
+    void serve(int landlock_abi);
     void run() { io_.run(); }
 
 private:
@@ -103,11 +103,11 @@ std::string Proxy::listen(std::uint16_t port) {
     return udp_.listen(port);
 }
 
-void Proxy::serve() {
+void Proxy::serve(int landlock_abi) {
     channel_ = std::make_shared<Channel>(io_, channel_fd, From::parent, max_queued);
     channel_->start([this](Message m) { on_message(std::move(m)); },
                     [](const std::string&) { ::_exit(0); });  // the parent is gone or closed on us
-    channel_->send(ReadyMsg{static_cast<std::uint32_t>(::getpid()), {}});
+    channel_->send(ReadyMsg{static_cast<std::uint32_t>(::getpid()), {}, static_cast<std::uint32_t>(landlock_abi)});
     lag_.start();
     tick_counters();
     dns_.set_policy(runtime_.state()->policy);
@@ -233,7 +233,7 @@ void reset_process(int fd) {
 }
 
 [[noreturn]] void refuse(const std::string& error) {
-    auto bytes = encode(ReadyMsg{static_cast<std::uint32_t>(::getpid()), error});
+    auto bytes = encode(ReadyMsg{static_cast<std::uint32_t>(::getpid()), error, 0});
     (void)!::write(channel_fd, bytes.data(), bytes.size());
     ::_exit(1);
 }
@@ -258,8 +258,9 @@ void run_proxy(ProxyStart s) {
         Proxy proxy(std::make_shared<const proxy::PolicyState>(std::move(*r.policy)), s.policy.hash,
                     std::move(s.windows));
         if (auto e = proxy.listen(port); !e.empty()) refuse(e);
-        if (auto e = confine(s.identity, s.parent); !e.empty()) refuse(e);
-        proxy.serve();
+        int landlock = 0;
+        if (auto e = confine(s.identity, s.parent, landlock); !e.empty()) refuse(e);
+        proxy.serve(landlock);
         proxy.run();
     } catch (const std::exception& e) {
         refuse(std::string("exception: ") + e.what());

@@ -104,7 +104,8 @@ void Supervisor::on_message(Message m) {
         }
         ready_ = true;
         Event(Kind::proxy_started).kv(Key::pid, static_cast<std::int64_t>(pid_))
-            .kv(Key::uid, static_cast<std::uint64_t>(identity_.uid)).kv(Key::restarts, restarts_);
+            .kv(Key::uid, static_cast<std::uint64_t>(identity_.uid)).kv(Key::landlock, static_cast<std::uint64_t>(r->landlock))
+            .kv(Key::restarts, restarts_);
     }
     // A late PolicyAppliedMsg (its wait timed out) needs nothing more.
 }

@@ -344,6 +344,7 @@ void put(Writer& w, const ProbeMsg& m) { w.str(m.name); }
 void put(Writer& w, const ReadyMsg& m) {
     w.u32(m.pid);
     w.str(m.error);
+    w.u32(m.landlock);
 }
 void put(Writer& w, const EventMsg& m) { put_event(w, m.record); }
 void put(Writer& w, const CountersMsg& m) {
@@ -402,6 +403,7 @@ Message get(Type t, Reader& r) {
         ReadyMsg m;
         m.pid = r.u32("pid");
         m.error = r.str("error", 4096);
+        m.landlock = r.u32("landlock");
         return m;
     }
     case Type::event: return get_event(r);

@@ -69,6 +69,7 @@ struct ProbeMsg {
 struct ReadyMsg {
     std::uint32_t pid = 0;
     std::string error;
+    std::uint32_t landlock = 0;  // the Landlock ABI the proxy restricted itself with, 0: none
 };
 struct EventMsg {
     events::Record record;

@@ -73,7 +73,13 @@ socat_start() {
   lab_wait_ready 10 socat
 }
 modgate_on() { GW_POLICY=${1:-$dicom_policy}; gw_start >/dev/null; }
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$GW_PID/stat"; }  # modgated's user+sys, ms
+# modgated's user+sys, ms: the daemon and its proxy process (children that exited count in
+# the parent's cutime/cstime once reaped).
+cpu_ms() {
+  local p
+  for p in "$GW_PID" $(pgrep -P "$GW_PID"); do cat "/proc/$p/stat"; done 2>/dev/null |
+    awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 + $16 + $17 } END { print int(t * 1000 / hz) }'
+}
 modgate_off() {  # stop modgated (its rules stay: fail closed), then remove them: a plain switch again
   gw_stop
   local family

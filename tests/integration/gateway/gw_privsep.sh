@@ -46,6 +46,10 @@ ok "NoNewPrivs 1" test "$(field "$child" NoNewPrivs)" = 1
 ok "Seccomp 2 (filter)" test "$(field "$child" Seccomp)" = 2
 ok "more seccomp filters than the parent" test "$(field "$child" Seccomp_filters)" -gt "$(field "$GW_PID" Seccomp_filters)"
 ok "its root is an empty directory" test "$(readlink "/proc/$child/root")" = "$LAB_DIR/state/empty"
+# Landlock: the ABI the kernel offers (landlock_create_ruleset with the version flag), and the one
+# the proxy says it restricted itself with.
+abi=$(/usr/bin/python3 -c 'import ctypes; print(max(0, ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1)))')
+ok "it restricted itself with the kernel's Landlock ABI ($abi)" gw_wait_event "event=proxy_started pid=$child uid=[0-9]+ landlock=$abi " 1
 echo "     proxy $child: uid $(field "$child" Uid | cut -f1), CapEff $(field "$child" CapEff), filters $(field "$child" Seccomp_filters)"
 
 # The probes: a control request only test builds answer.
@@ -63,7 +67,7 @@ for probe in netlink raw packet mark exec open ptrace; do
   old=$(proxy_pid) mark=$(gw_lines)
   ok "probe $probe: ordered" test "$(ctl_raw "cmd=probe name=$probe")" = ok
   ok "probe $probe: the proxy was killed by its filter" gw_wait_event "event=proxy_exited pid=$old signal=SIGSYS" 5 "$mark"
-  ok "probe $probe: ... and restarted within a second" gw_wait_event "event=proxy_started pid=[0-9]+ " 2 "$mark"
+  ok "probe $probe: ... and restarted within a second" gw_wait_event "event=proxy_started pid=[0-9]+ .*landlock=$abi " 2 "$mark"
   ok "probe $probe: the attempt never returned" test "$(gw_count_events "event=proxy_probe" "$mark")" -eq 0
   ok "probe $probe: a new process" test "$(proxy_pid)" != "$old"
 done
