@@ -22,6 +22,7 @@ int cmd_diff(const Globals&, const Args&);
 int cmd_show(const Globals&, const Args&);
 int cmd_status(const Globals&, const Args&);
 int cmd_reload(const Globals&, const Args&);
+int cmd_island(const Globals&, const Args&);
 int cmd_window(const Globals&, const Args&);
 int cmd_events(const Globals&, const Args&);
 

@@ -91,6 +91,22 @@ int cmd_reload(const Globals& g, const Args& a) {
     return send(g, {{"cmd", "reload"}});
 }
 
+int cmd_island(const Globals& g, const Args& a) {
+    const char* usage =
+        "usage: modgatectl island on --reason TEXT\n"
+        "       modgatectl island off\n\n"
+        "Island mode cuts every modality off at once: every frame to and from them is dropped in\n"
+        "the kernel and every live session is cut, within a second. It holds across reloads and\n"
+        "restarts until `island off`. Root or the policy's admin_group only; the reason (an incident\n"
+        "number) goes into the audit event. A policy whose own mode is island stays in island.\n";
+    if (help(a, usage)) return Exit::ok;
+    if (a.size() == 3 && a[0] == "on" && a[1] == "--reason" && !a[2].empty())
+        return send(g, {{"cmd", "island"}, {"state", "on"}, {"reason", a[2]}});
+    if (a.size() == 1 && a[0] == "off") return send(g, {{"cmd", "island"}, {"state", "off"}});
+    std::fputs(usage, stderr);
+    return Exit::usage;
+}
+
 }  // namespace modgate::ctl
 
 namespace modgate::ctl {

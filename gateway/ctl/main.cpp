@@ -25,6 +25,7 @@ constexpr Command commands[] = {
     {"show", "show", "show modgate's tables as the kernel holds them, with counters (root)", cmd_show},
     {"status", "status [--json]", "what the running modgated enforces, with counters", cmd_status},
     {"reload", "reload", "make modgated re-read its policy (a bad policy is refused)", cmd_reload},
+    {"island", "island on --reason TEXT | off", "cut every modality off at once, or end that", cmd_island},
     {"window", "window open|close|list ...", "vendor maintenance windows (see `window --help`)", cmd_window},
     {"events", "events [--follow] [--json] ...", "recent events, or follow them as they happen", cmd_events},
 };

@@ -76,6 +76,11 @@ private:
     control::Reply reject_reload(const policy::LoadResult& r);
     void reload_apply_failed(const std::string& file, const ApplyError& error);
     control::Reply put_in_force(policy::Policy next, std::string new_hash, std::string text);
+    // The runtime island switch: persisted in STATE_DIR/island.state, so it survives reloads and
+    // restarts until switched off.
+    control::Reply set_island(bool on, const std::string& reason, const control::Caller& c);
+    control::Reply island_request(const control::Fields& f, const control::Caller& c);
+    void restore_island();
 
     Options opt_;
     Deps deps_;

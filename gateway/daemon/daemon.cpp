@@ -73,6 +73,7 @@ WindowHooks Daemon::proxy_hooks() {
 }
 
 int Daemon::start() {
+    restore_island();
     const auto& p = policy();
     auto& kernel = deps_.kernel;
     compiled_ = policy::compile(p, effective_mode(p));
@@ -136,6 +137,7 @@ std::string Daemon::serve_control() {
         Event(Kind::reload_requested).kv(Key::uid, static_cast<std::uint64_t>(c.uid)).kv(Key::user, c.user);
         return reload();
     });
+    control_.on("island", [this](const control::Fields& f, const control::Caller& c) { return island_request(f, c); });
     serve_events();
     // Test builds only: the proxy attempts what its confinement must stop.
     if (privsep::probes_built() && proxy_)
@@ -168,6 +170,8 @@ void Daemon::serve_events() {
 std::optional<control::Reply> Daemon::refuse_unless_admin(const control::Caller& c, std::string_view what) const {
     const auto& group = policy().gateway.admin_group;
     if (c.root_or_member(group)) return std::nullopt;
+    Event(Kind::control_refused).kv(Key::action, what).kv(Key::uid, static_cast<std::uint64_t>(c.uid))
+        .kv(Key::user, c.user).kv(Key::why, fmt::format("not root and not in group '{}'", group));
     return control::Reply{Exit::not_authorised, fmt::format("user {} may not {} (root or group '{}' only)", c.user, what, group), {}};
 }
 

@@ -28,7 +28,7 @@ constexpr Key k_dicom_refused[] = {id, allow, from, reason};
 constexpr Key k_window[] = {modality, vendor, cause, at, opened_at, ends_at, timeout, uid, user, reason, capped};
 constexpr Key k_window_refused[] = {action, modality, vendor, uid, user, reason, why};
 constexpr Key k_window_restore[] = {modality, vendor, record, outcome, detail};
-constexpr Key k_sessions_cut[] = {modality, vendor, sessions};
+constexpr Key k_sessions_cut[] = {modality, vendor, sessions, reason};
 constexpr Key k_error[] = {error};
 constexpr Key k_state_file_damaged[] = {file, error, action};
 constexpr Key k_kernel_update_failed[] = {set, error};
@@ -48,6 +48,9 @@ constexpr Key k_events_dropped[] = {sink, dropped};
 constexpr Key k_proxy_started[] = {pid, uid, landlock, restarts};
 constexpr Key k_proxy_exited[] = {pid, signal, exit_code};
 constexpr Key k_proxy_probe[] = {name, error};
+constexpr Key k_island_on[] = {cause, uid, user, reason};
+constexpr Key k_island_off[] = {uid, user};
+constexpr Key k_control_refused[] = {action, uid, user, why};
 
 constexpr std::array table = {
     KindSpec{Kind::drop, "filter", "drop", L::info, k_drop,
@@ -87,7 +90,8 @@ constexpr std::array table = {
     KindSpec{Kind::window_restore, "windows", "window_restore", L::info, k_window_restore,
              "what happened to a persisted window after a restart (restored, or why not)"},
     KindSpec{Kind::sessions_cut, "windows", "sessions_cut", L::info, k_sessions_cut,
-             "live sessions of a window cut when it closed"},
+             "live sessions cut: those of a window when it closed, or every one when island mode went on "
+             "(then without modality and vendor); `reason` says which"},
     KindSpec{Kind::element_writer_failed, "windows", "element_writer_failed", L::critical, k_error,
              "the netlink writer of window elements could not be opened"},
     KindSpec{Kind::windows_unavailable, "windows", "windows_unavailable", L::critical, k_error,
@@ -140,6 +144,15 @@ constexpr std::array table = {
              "(it is then killed and restarted)"},
     KindSpec{Kind::proxy_probe, "proxy", "proxy_probe", L::critical, k_proxy_probe,
              "test builds only: an attempt the proxy's confinement should have stopped returned"},
+    KindSpec{Kind::island_on, "daemon", "island_on", L::critical, k_island_on,
+             "island mode switched on: every frame to and from the modalities dropped, live sessions cut "
+             "(`cause=restored`: still on from before a restart)"},
+    KindSpec{Kind::island_off, "daemon", "island_off", L::warning, k_island_off,
+             "island mode switched off: the policy's own mode is in force again"},
+    KindSpec{Kind::island_failed, "daemon", "island_failed", L::critical, k_fatal,
+             "the island switch could not be put in force or saved; nothing changed"},
+    KindSpec{Kind::control_refused, "control", "control_refused", L::warning, k_control_refused,
+             "a control request refused because the caller may not make it (exit 4)"},
     KindSpec{Kind::reload_requested, "control", "reload_requested", L::info, k_reload_requested,
              "a reload through the control socket"},
     KindSpec{Kind::events_dropped, "events", "events_dropped", L::warning, k_events_dropped,

@@ -59,6 +59,7 @@ KeyType key_type(Key k);
     X(ruleset_tampered, daemon) X(ruleset_reapplied, daemon) X(reapply_failed, daemon)               \
     X(monitor_failed, daemon) X(loop_stalled, daemon)                                                \
     X(proxy_started, daemon) X(proxy_exited, daemon) X(proxy_failed, daemon) X(proxy_probe, proxy)   \
+    X(island_on, daemon) X(island_off, daemon) X(island_failed, daemon) X(control_refused, control)  \
     X(reload_requested, control) X(events_dropped, events)
 
 enum class Kind : std::uint8_t {

@@ -151,12 +151,20 @@ void Proxy::apply(const PolicyMsg& m) {
     channel_->send(PolicyAppliedMsg{m.hash, closed});
 }
 
+// A window's sessions, or (no modality) every session: island mode.
 void Proxy::cut(const CutMsg& m) {
+    if (m.modality.empty()) {
+        auto n = runtime_.close_if([](const proxy::FlowInfo&) { return true; }, "island mode");
+        Event(Kind::sessions_cut).kv(Key::sessions, static_cast<std::uint64_t>(n)).kv(Key::reason, "island mode");
+        return;
+    }
     auto out = proxy::window_allow_out(m.modality, m.vendor), in = proxy::window_allow_in(m.modality, m.vendor);
     auto n = runtime_.close_if(
         [&](const proxy::FlowInfo& f) { return f.match.allow && (f.match.allow->name == out || f.match.allow->name == in); },
         "maintenance window closed");
-    if (n) Event(Kind::sessions_cut).kv(Key::modality, m.modality).kv(Key::vendor, m.vendor).kv(Key::sessions, static_cast<std::uint64_t>(n));
+    if (n)
+        Event(Kind::sessions_cut).kv(Key::modality, m.modality).kv(Key::vendor, m.vendor)
+            .kv(Key::sessions, static_cast<std::uint64_t>(n)).kv(Key::reason, "maintenance window closed");
 }
 
 void Proxy::send_counters(std::uint64_t id) {

@@ -37,6 +37,7 @@ public:
     std::optional<std::uint64_t> set_policy(PolicyMsg policy);
     void set_windows(std::vector<OpenWindow> windows);
     void cut(const std::string& modality, const std::string& vendor);
+    void cut_all() { cut({}, {}); }
     void probe(const std::string& name);
     // Stops the proxy (SIGTERM, then SIGKILL after a second) and does not restart it.
     void stop();

@@ -54,7 +54,7 @@ struct OpenWindow {
 struct WindowsMsg {
     std::vector<OpenWindow> open;
 };
-// Ends the live sessions of a window that closed.
+// Ends the live sessions of a window that closed; with no modality, every live session (island).
 struct CutMsg {
     std::string modality, vendor;
 };
