@@ -63,7 +63,16 @@ vendor && echo "   inside the window: TLS to remote.vendor.example works" || ech
 gw_ctl window close pet-ct-1 vendor-remote --reason "service done" | sed 's/^/   /'
 show_events "$mark" "component=windows"
 
-say "5. modgatectl status"
+say "5. A worm on the clinical network: island mode cuts the scanner off in one command"
+echo_pacs() { n scan env TCP_NODELAY=1 echoscu -to 2 -aet PETCT1 -aec PACS_MAIN "$LAB_PACS_IP" 104 >/dev/null 2>&1; }
+mark=$(gw_lines)
+gw_ctl island on --reason "INC-42 worm on the clinical network" | sed 's/^/   /'
+echo_pacs && echo "   UNEXPECTED: the PACS answered" || echo "   island: the scanner reaches nothing, not even the PACS"
+gw_ctl island off | sed 's/^/   /'
+echo_pacs && echo "   island off: C-ECHO to the PACS works again" || echo "   UNEXPECTED: the PACS does not answer"
+show_events "$mark" "event=island"
+
+say "6. modgatectl status"
 gw_ctl status | sed 's/^/   /'
 
 say "Where to look next"

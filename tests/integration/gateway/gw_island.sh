@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Island mode in one command: during a running C-STORE, `modgatectl island on --reason` cuts it
-# within a second; from then on nothing reaches the PACS from the modality and the attacker finds
-# nothing on the modality; a reload and a restart keep island; `island off` restores the
-# workload. A caller outside the admin group is refused (exit 4) with an event; `island off` is
+# within a second; from then on nothing reaches the PACS or the vendor (its window open) from the
+# modality and the attacker finds nothing on the modality; a reload and a restart keep island;
+# `island off` restores the workload and the window, still inside its time. A caller outside the admin group is refused (exit 4) with an event; `island off` is
 # refused while the policy itself says island.
 #   usage: gw_island.sh MODGATED MODGATECTL   (root)
 set -euo pipefail
@@ -21,6 +21,9 @@ scan_open_count() { # the modality's listeners that read open from the attacker
   lab_scan_summary "$LAB_DIR/scan-$1.xml" --count open
 }
 ok "before: C-ECHO to the PACS" echo_pacs
+vendor() { labnet scan tls --timeout 2 --sni remote.vendor.example --ca "$LAB_TLS_CA" "$LAB_VENDOR_IP" 443 >/dev/null 2>&1; }
+ok "a vendor window opened before island" gw_ctl window open pet-ct-1 vendor-remote --for 10m --reason "CHG-7"
+ok "... lets the vendor session through" lab_wait_until 5 vendor
 
 # A non-admin caller: refused, and the refusal is an event.
 mark=$(gw_lines)
@@ -57,6 +60,7 @@ ok "island_on is audited with who and why" \
 ok "sessions_cut says island" gw_wait_event "event=sessions_cut sessions=[1-9][0-9]* reason=\"island mode\"" 2 "$mark"
 ok "status says island, the policy enforce" test "$(mode)" = island
 not "the modality reaches nothing" echo_pacs
+not "... not even the vendor, whose window is still open" vendor
 ok "the attacker finds nothing on the modality" test "$(scan_open_count island)" -eq 0
 
 gw_reload
@@ -73,6 +77,7 @@ mark=$(gw_lines)
 ok "island off" gw_ctl island off
 ok "... audited" gw_wait_event "event=island_off uid=0 user=root" 2 "$mark"
 ok "the workload passes again" echo_pacs
+ok "the window opened before island works again (still inside its time)" lab_wait_until 5 vendor
 ok "... a C-STORE too" n scan env TCP_NODELAY=1 storescu -to 30 -aet PETCT1 -aec PACS_MAIN "$LAB_PACS_IP" 104 "$(ls "$LAB_DIR"/in/*.dcm | head -n 1)"
 ok "status says enforce" test "$(mode)" = enforce
 
