@@ -426,8 +426,15 @@ Message get(Type t, Reader& r) {
     return CountersRequest{};
 }
 
-bool known(std::uint8_t t) {
-    return (t >= 1 && t <= 5) || (t >= 64 && t <= 68);
+// Which side sends a type: the parent's run from policy to probe, the proxy's from ready to
+// resolved (the enum's order); nothing for an unknown type.
+std::optional<From> sender(std::uint8_t t) {
+    auto in = [t](Type first, Type last) {
+        return t >= static_cast<std::uint8_t>(first) && t <= static_cast<std::uint8_t>(last);
+    };
+    if (in(Type::policy, Type::probe)) return From::parent;
+    if (in(Type::ready, Type::resolved)) return From::proxy;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -461,7 +468,7 @@ std::vector<std::uint8_t> encode(const Message& m) {
 }
 
 Decoded decode_payload(Type t, std::span<const std::uint8_t> payload) {
-    if (!known(static_cast<std::uint8_t>(t))) return {std::nullopt, "unknown message type"};
+    if (!sender(static_cast<std::uint8_t>(t))) return {std::nullopt, "unknown message type"};
     if (payload.size() > max_payload(t)) return {std::nullopt, "payload larger than its type allows"};
     Reader r(payload);
     auto m = get(t, r);
@@ -470,10 +477,7 @@ Decoded decode_payload(Type t, std::span<const std::uint8_t> payload) {
     return {std::move(m), {}};
 }
 
-bool FrameReader::accepts(Type t) const {
-    auto v = static_cast<std::uint8_t>(t);
-    return from_ == From::parent ? (v >= 1 && v <= 5) : (v >= 64 && v <= 68);
-}
+bool FrameReader::accepts(std::uint8_t t) const { return sender(t) == from_; }
 
 void FrameReader::feed(std::span<const std::uint8_t> bytes) {
     if (failed()) return;
@@ -494,7 +498,7 @@ std::optional<Message> FrameReader::next() {
         return std::nullopt;
     }
     auto t = static_cast<Type>(h[3]);
-    if (!known(h[3]) || !accepts(t)) {
+    if (!accepts(h[3])) {
         error_ = "message type " + std::to_string(h[3]) + " not accepted from this side";
         return std::nullopt;
     }

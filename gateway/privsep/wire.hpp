@@ -124,7 +124,7 @@ public:
     std::size_t buffered() const { return buf_.size() - pos_; }
 
 private:
-    bool accepts(Type t) const;
+    bool accepts(std::uint8_t type) const;
     From from_;
     std::vector<std::uint8_t> buf_;
     std::size_t pos_ = 0;
