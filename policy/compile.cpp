@@ -469,6 +469,16 @@ Table arp_table(const Policy& p) {
 
 }  // namespace
 
+ruleset::Ruleset default_deny() {
+    Table t;
+    t.family = Family::bridge;
+    t.name = names::table;
+    t.chains = {Chain{names::forward, base(Hook::forward, bridge_filter, true), {}}};
+    Ruleset rs;
+    rs.tables = {std::move(t)};
+    return rs;
+}
+
 ruleset::Ruleset compile(const Policy& p, Mode mode) {
     Ruleset rs;
     switch (mode) {

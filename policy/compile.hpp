@@ -11,6 +11,11 @@ namespace modgate::policy {
 // modalities. Learn has no compiler yet (the validator refuses it): std::logic_error.
 ruleset::Ruleset compile(const Policy& p, Mode mode);
 
+// Before any policy was ever applied (the boot-time ruleset's fallback): one bridge table, named
+// like the enforce ruleset's so that modgated's first apply replaces it in the same transaction,
+// whose forward chain drops every frame on every bridge.
+ruleset::Ruleset default_deny();
+
 // compile(p, p.gateway.mode).
 ruleset::Ruleset compile(const Policy& p);
 

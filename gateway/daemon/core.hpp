@@ -49,8 +49,10 @@ public:
     // the first apply, then the ports up; the watchers and the control socket. 0, or the exit
     // code of a fatal error (the ports are down then).
     int start();
-    // start(), then the event loop until SIGTERM/SIGINT.
+    // start(), then the event loop until SIGTERM/SIGINT, then stop().
     int run();
+    // The orderly end: the ports down, the ruleset left in force, the proxy process stopped.
+    void stop();
 
     asio::io_context& io() { return io_; }
     control::Reply reload();

@@ -9,13 +9,16 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <systemd/sd-daemon.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/daemon/boot.hpp"
 #include "gateway/daemon/event_feed.hpp"
 #include "gateway/events/bus.hpp"
 #include "gateway/events/events.hpp"
@@ -90,6 +93,7 @@ int Daemon::start() {
     if (auto s = kernel.apply(compiled_); !s) return fatal("apply", s.error().message);
     Event(Kind::ruleset_applied).kv(Key::policy, p.source).kv(Key::hash, hash_)
         .kv(Key::mode, policy::to_string(effective_mode(p)));
+    save_applied_policy(opt_.state_dir, text_);  // what the next boot loads before any port is up
     windows_.set_policy(state_, compiled_);
     resolver_.set_policy(p);
     if (auto s = host::set_ports(p.gateway, true, deps_.host); !s) return fatal("ports_up", s.error());
@@ -113,11 +117,21 @@ int Daemon::run() {
     } catch (const std::exception& e) {
         return fatal("exception", e.what());
     }
-    // Stopping leaves the ruleset and the ports as they are: with no proxy listening, the
-    // diverted flows find no socket and are dropped; nothing opens.
+    stop();
+    return Exit::ok;
+}
+
+void Daemon::stop() {
+    // Stopping takes the ports down and leaves the ruleset in force: while modgated is not
+    // running nothing is forwarded, even if someone flushes the ruleset meanwhile (Debian's
+    // nftables.service does). A crash leaves the ports up with the ruleset in force: with no
+    // proxy listening, the diverted flows find no socket and are dropped.
+    if (auto s = host::set_ports(policy().gateway, false, deps_.host); !s)
+        Event(Kind::ports_down_failed).kv(Key::error, s.error());
+    else
+        Event(Kind::ports_down).kv(Key::reason, "stopped");
     if (proxy_) proxy_->stop();
     Event(Kind::stopped).kv(Key::reason, stop_reason_);
-    return Exit::ok;
 }
 
 std::string Daemon::serve_control() {
@@ -269,6 +283,7 @@ control::Reply Daemon::put_in_force(policy::Policy next, std::string new_hash, s
     auto previous = std::exchange(hash_, std::move(new_hash));
     state_ = std::make_shared<const proxy::PolicyState>(std::move(next));
     text_ = std::move(text);
+    save_applied_policy(opt_.state_dir, text_);
     windows_.set_policy(state_, compiled_);
     resolver_.set_policy(state_->policy);
     // The proxy ends the sessions whose flow the new policy no longer allows.
@@ -359,8 +374,24 @@ bool lock_state_dir(const std::string& dir) {
     return false;
 }
 
+// systemd-networkd creates the bridge and enslaves the ports after the devices appear; a start
+// that races it waits (bounded) instead of failing into a restart loop.
+host::Status wait_for_interfaces(const Options& opt, const policy::Gateway& g, host::HostNet& net) {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + std::chrono::seconds(opt.interface_wait_s);
+    auto s = host::check_interfaces(g, net);
+    if (s || opt.interface_wait_s == 0) return s;
+    Event(Kind::waiting_for_interfaces).kv(Key::error, s.error());
+    sd_notifyf(0, "STATUS=waiting for interfaces: %s", s.error().c_str());
+    while (!s && clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        s = host::check_interfaces(g, net);
+    }
+    return s;
+}
+
 std::unique_ptr<Kernel> open_for(const Options& opt, const policy::Policy& p, host::HostNet& net) {
-    if (auto s = host::check_interfaces(p.gateway, net); !s) {
+    if (auto s = wait_for_interfaces(opt, p.gateway, net); !s) {
         Event(Kind::refused_to_start).kv(Key::error, s.error());
         return nullptr;
     }

@@ -15,6 +15,7 @@ struct Options {
     std::string state_dir = "/var/lib/modgate";
     std::string event_file;  // optional extra copy of every event line
     std::string proxy_user = "modgate-proxy";  // the proxy process's user (privilege separation)
+    unsigned interface_wait_s = 60;  // how long start waits for the bridge and its ports
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit code (DESIGN.md contracts).

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "gateway/control/exit_code.hpp"
+#include "gateway/daemon/boot.hpp"
 #include "gateway/events/events.hpp"
 #include "gateway/windows/atomic_file.hpp"
 #include "policy/compile.hpp"
@@ -22,8 +23,6 @@ using events::Key;
 using events::Kind;
 
 namespace {
-
-std::string island_path(const Options& opt) { return opt.state_dir + "/island.state"; }
 
 // "key=value" lines: who switched island mode on, when and why.
 std::map<std::string, std::string> read_island_record(const std::string& path) {
@@ -39,9 +38,9 @@ std::map<std::string, std::string> read_island_record(const std::string& path) {
 // Still on from before a restart (or a reboot): on again before the first apply.
 void Daemon::restore_island() {
     std::error_code ec;
-    if (!std::filesystem::exists(island_path(opt_), ec) && !ec) return;
+    if (!std::filesystem::exists(island_state_path(opt_.state_dir), ec) && !ec) return;
     island_ = true;  // an unreadable file keeps it on too: closed is the safe side
-    auto r = read_island_record(island_path(opt_));
+    auto r = read_island_record(island_state_path(opt_.state_dir));
     Event e(Kind::island_on);
     e.kv(Key::cause, "restored");
     if (auto uid = r.find("uid"); uid != r.end()) e.kv(Key::uid, static_cast<std::uint64_t>(std::strtoull(uid->second.c_str(), nullptr, 10)));
@@ -63,7 +62,7 @@ control::Reply Daemon::set_island(bool on, const std::string& reason, const cont
     if (!on && policy().gateway.mode == policy::Mode::island)
         return {Exit::invalid, "the policy itself says mode = \"island\": change it and reload to leave island mode", {}};
     if (on == island_) return {Exit::ok, {}, fmt::format("island mode is already {}\n", on ? "on" : "off")};
-    const auto path = island_path(opt_);
+    const auto path = island_state_path(opt_.state_dir);
     if (on) {
         auto record = fmt::format("reason={}\nuid={}\nuser={}\n", reason, c.uid, c.user);
         if (auto e = windows::write_file_atomically(path, record); !e.empty()) {

@@ -51,6 +51,7 @@ constexpr Key k_proxy_probe[] = {name, error};
 constexpr Key k_island_on[] = {cause, uid, user, reason};
 constexpr Key k_island_off[] = {uid, user};
 constexpr Key k_control_refused[] = {action, uid, user, why};
+constexpr Key k_boot_ruleset[] = {cause, file, hash, mode};
 
 constexpr std::array table = {
     KindSpec{Kind::drop, "filter", "drop", L::info, k_drop,
@@ -103,7 +104,7 @@ constexpr std::array table = {
     KindSpec{Kind::state_file_write_failed, "windows", "state_file_write_failed", L::error, k_file_error,
              "the window state file could not be written"},
     KindSpec{Kind::started, "daemon", "started", L::info, k_started, "modgated is ready"},
-    KindSpec{Kind::stopped, "daemon", "stopped", L::info, k_stopped, "modgated stops; the ruleset stays in force"},
+    KindSpec{Kind::stopped, "daemon", "stopped", L::info, k_stopped, "modgated stops; the ruleset stays in force (a SIGTERM or SIGINT first takes the bridge ports down)"},
     KindSpec{Kind::ruleset_applied, "daemon", "ruleset_applied", L::info, k_ruleset_applied,
              "the first ruleset is in the kernel; `mode` is the effective mode"},
     KindSpec{Kind::ports_up, "daemon", "ports_up", L::info, k_ports_up, "the bridge ports came up"},
@@ -158,6 +159,20 @@ constexpr std::array table = {
     KindSpec{Kind::events_dropped, "events", "events_dropped", L::warning, k_events_dropped,
              "a sink fell behind and dropped events; sent once it has caught up (`sink=follow`: in an "
              "`events --follow` stream, before the next line a client too slow to keep up gets)"},
+    KindSpec{Kind::boot_ruleset, "daemon", "boot_ruleset", L::info, k_boot_ruleset,
+             "modgate-boot.service loaded the boot-time ruleset before any interface came up: "
+             "`cause=persisted` the last policy modgated applied (`file`, `hash`) in its persisted `mode`, "
+             "`cause=default_deny` nothing is forwarded on any bridge (no policy was ever applied, or it "
+             "no longer loads: `file`)"},
+    KindSpec{Kind::boot_ruleset_failed, "daemon", "boot_ruleset_failed", L::critical, k_error,
+             "the boot-time ruleset could not be loaded; the bridge ports stay down (systemd-networkd "
+             "leaves them to modgated)"},
+    KindSpec{Kind::boot_state_write_failed, "daemon", "boot_state_write_failed", L::error, k_file_error,
+             "the policy just put in force could not be saved for the next boot; the next boot starts "
+             "from the previous one"},
+    KindSpec{Kind::waiting_for_interfaces, "daemon", "waiting_for_interfaces", L::warning, k_error,
+             "modgated waits at start for the bridge and its ports (missing, or not yet enslaved); it "
+             "refuses to start if they are not ready in time"},
 };
 
 constexpr std::string_view key_names[] = {

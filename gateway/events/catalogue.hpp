@@ -60,7 +60,9 @@ KeyType key_type(Key k);
     X(monitor_failed, daemon) X(loop_stalled, daemon)                                                \
     X(proxy_started, daemon) X(proxy_exited, daemon) X(proxy_failed, daemon) X(proxy_probe, proxy)   \
     X(island_on, daemon) X(island_off, daemon) X(island_failed, daemon) X(control_refused, control)  \
-    X(reload_requested, control) X(events_dropped, events)
+    X(reload_requested, control) X(events_dropped, events)                                           \
+    X(boot_ruleset, daemon) X(boot_ruleset_failed, daemon) X(boot_state_write_failed, daemon)        \
+    X(waiting_for_interfaces, daemon)
 
 enum class Kind : std::uint8_t {
 #define MODGATE_X(k, c) k,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Fail closed: the ports stay down until the first apply; killing modgated (-9) leaves the
-# ruleset in force, so the attacker still finds nothing and nothing is proxied; `nft flush
-# ruleset` and `nft delete table` while modgated runs are undone within a second and logged; a
-# restart restores service without taking the ports down.
+# Fail closed: the ports stay down until the first apply; the boot-time ruleset is default deny
+# before any policy was applied and the last applied policy after; a start that races the
+# network configuration waits; killing modgated (-9) leaves the ruleset in force, so the
+# attacker still finds nothing and nothing is proxied; `nft flush ruleset` and `nft delete table`
+# while modgated runs are undone within a second and logged; a restart restores service without
+# taking the ports down; SIGTERM takes the ports down, so a flush while stopped opens nothing.
 #   usage: gw_failclosed.sh MODGATED MODGATECTL   (root)
 set -euo pipefail
 MODGATED=$(realpath "$1") MODGATECTL=$(realpath "$2")
@@ -33,6 +35,25 @@ n gw "$MODGATED" --check --policy "$GW_POLICY" >"$LAB_DIR/check.out" 2>&1; rc=$?
 set -e
 ok "--check says policy OK and touches nothing" test "$rc" -eq 0 -a -z "$(n gw nft list ruleset)"
 ok "... and the ports stay down" test "$(lab_gw_ports_state)" = "br0=DOWN gs0=DOWN gh0=DOWN"
+
+# The boot-time ruleset with nothing applied before: default deny on every bridge. Even with the
+# ports up (a network configuration that raised them), nothing crosses.
+ok "--boot-ruleset with no saved policy loads default deny" \
+  n gw "$MODGATED" --boot-ruleset --state-dir "$LAB_DIR/fresh-state"
+ok "... a bridge table whose forward chain drops everything" \
+  eval 'n gw nft list table bridge modgate | grep -q "hook forward priority filter; policy drop;"'
+n gw ip link set br0 up; n gw ip link set gs0 up; n gw ip link set gh0 up
+ok "... with the ports up, the attacker finds none of the scanner's listeners open" test "$(scan_open_count boot)" -eq 0
+
+# A start that races the network configuration (a port not yet enslaved) waits for it.
+n gw ip link set gh0 nomaster
+( sleep 2; n gw ip link set gh0 master br0 ) &
+mark=$(gw_lines)
+gw_start
+wait
+ok "a start with a port not yet in the bridge waited for it" gw_wait_event "event=waiting_for_interfaces" 1 "$mark"
+ok "... then replaced the boot-time table in one apply and started" gw_wait_event "event=started" 1 "$mark"
+gw_stop
 
 gw_start
 ok "with modgated running the scanner reaches the PACS" echo_pacs
@@ -65,4 +86,10 @@ ok "after the tampering the scanner still reaches the PACS" echo_pacs
 ok "and the attacker still finds nothing open" test "$(scan_open_count after)" -eq 0
 gw_stop
 ok "SIGTERM also leaves the ruleset in force" test "$(gw_listing)" = "$before"
+ok "... and takes the ports down" test "$(lab_gw_ports_state)" = "br0=UP gs0=DOWN gh0=DOWN"
+n gw nft flush ruleset
+ok "while it is stopped, a flush of the whole ruleset opens nothing" test "$(scan_open_count stopped)" -eq 0
+ok "--boot-ruleset puts back exactly the last applied policy's ruleset" \
+  n gw "$MODGATED" --boot-ruleset --state-dir "$LAB_DIR/state"
+ok "... (the listing is the one modgated had applied)" test "$(gw_listing)" = "$before"
 gw_done

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "gateway/daemon/boot.hpp"
 #include "gateway/daemon/core.hpp"
 #include "gateway/events/bus.hpp"
 #include "gateway/host/host.hpp"
@@ -103,7 +104,7 @@ struct Harness {
         auto r = policy::load_file(options().policy_path);
         REQUIRE(r.policy);
         d = std::make_unique<daemon::Daemon>(options(), std::move(*r.policy), "h1",
-                                             daemon::Deps{kernel, net, metrics, false, sets});
+                                             daemon::Deps{kernel, net, metrics, false, sets}, r.text);
         return d->start();
     }
     std::vector<const events::Record*> of(Kind k) const {
@@ -314,4 +315,69 @@ max_duration = "4h"
     auto back = h.sets->live(policy::names::window_set);
     REQUIRE(back.size() == 1);
     CHECK(back.begin()->first == open_elements.begin()->first);
+}
+
+TEST_CASE("stop: the ports go down, the ruleset stays in force") {
+    Harness h;
+    REQUIRE(h.start() == 0);
+    REQUIRE(h.ports_up());
+    h.d->stop();
+    CHECK_FALSE(h.ports_up());
+    CHECK(h.kernel.held);
+    REQUIRE(h.of(Kind::ports_down).size() == 1);
+    CHECK(h.of(Kind::ports_down)[0]->text(Key::reason) == "stopped");
+    CHECK(h.of(Kind::stopped).size() == 1);
+}
+
+TEST_CASE("boot state: the policy in force is saved at start and at each reload, never a refused one") {
+    Harness h;
+    auto saved = [&] {
+        std::ifstream in(daemon::applied_policy_path(h.options().state_dir));
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    REQUIRE(h.start() == 0);
+    CHECK(saved() == policy_text);
+    std::string fewer = policy_text;
+    fewer.replace(fewer.find("\"C-ECHO\", \"C-STORE\""), 19, "\"C-ECHO\"");
+    h.write_policy(fewer);
+    REQUIRE(h.d->reload().code == 0);
+    CHECK(saved() == fewer);
+    h.write_policy("[gateway]\nmodality_port = 7\n");
+    REQUIRE(h.d->reload().code == 1);
+    CHECK(saved() == fewer);
+    CHECK(h.of(Kind::boot_state_write_failed).empty());
+}
+
+TEST_CASE("boot plan: default deny with nothing saved, else the saved policy in its persisted mode") {
+    Harness h;
+    const auto state = h.options().state_dir;
+    std::filesystem::create_directories(state);
+    auto empty = daemon::plan_boot(state);
+    CHECK_FALSE(empty.persisted);
+    CHECK(empty.ruleset == policy::default_deny());
+    REQUIRE(empty.ruleset.tables.size() == 1);
+    const auto& fwd = empty.ruleset.tables[0].chains.at(0);
+    REQUIRE(fwd.base);
+    CHECK(fwd.base->policy_drop);
+    CHECK(fwd.rules.empty());
+
+    std::ofstream(daemon::applied_policy_path(state)) << policy_text;
+    auto p = *policy::load_string(policy_text, "x").policy;
+    auto saved = daemon::plan_boot(state);
+    CHECK(saved.persisted);
+    CHECK(saved.mode == policy::Mode::enforce);
+    CHECK(saved.hash == policy::policy_hash(policy_text));
+    CHECK(saved.ruleset == policy::compile(p, policy::Mode::enforce));
+
+    std::ofstream(daemon::island_state_path(state)) << "reason=worm\n";
+    auto island = daemon::plan_boot(state);
+    CHECK(island.mode == policy::Mode::island);
+    CHECK(island.ruleset == policy::compile(p, policy::Mode::island));
+
+    // A saved file this version no longer accepts is not guessed at: default deny.
+    std::ofstream(daemon::applied_policy_path(state)) << "[gateway]\nbridge = 3\n";
+    auto broken = daemon::plan_boot(state);
+    CHECK_FALSE(broken.persisted);
+    CHECK(broken.file == daemon::applied_policy_path(state));
+    CHECK(broken.ruleset == policy::default_deny());
 }
