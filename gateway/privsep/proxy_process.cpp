@@ -7,9 +7,6 @@
 #include <exception>
 #include <fcntl.h>
 #include <linux/close_range.h>
-#include <linux/if_ether.h>
-#include <linux/netlink.h>
-#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -203,25 +200,11 @@ void Proxy::report_drops() {
     });
 }
 
-// Test builds only: attempts what the confinement forbids. Each attempt should end the process
-// (seccomp); an attempt that returns is reported as a critical event.
-void Proxy::probe([[maybe_unused]] const std::string& name) {
-#ifdef MODGATE_TEST_PROBES
-    long rc = -1;
-    int one = 1;
-    if (name == "netlink") rc = ::socket(AF_NETLINK, SOCK_RAW, NETLINK_NETFILTER);
-    else if (name == "raw") rc = ::socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-    else if (name == "packet") rc = ::socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-    else if (name == "mark") rc = ::setsockopt(::socket(AF_INET, SOCK_STREAM, 0), SOL_SOCKET, SO_MARK, &one, sizeof one);
-    else if (name == "exec") {
-        char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
-        rc = ::execve("/bin/true", argv, nullptr);
-    } else if (name == "open") rc = ::open("/etc/hostname", O_RDONLY | O_CLOEXEC);
-    else if (name == "ptrace") rc = ::ptrace(PTRACE_ATTACH, ::getppid(), nullptr, nullptr);
-    else return;
-    Event(Kind::proxy_probe, Level::critical).kv(Key::name, name)
-        .kv(Key::error, rc < 0 ? std::string(std::strerror(errno)) : std::string("it succeeded"));
-#endif
+// Test builds only (modgated-probes): attempts what the confinement forbids. Each attempt
+// should end the process (seccomp); an attempt that returns is reported as a critical event.
+void Proxy::probe(const std::string& name) {
+    if (auto error = attempt_probe(name))
+        Event(Kind::proxy_probe, Level::critical).kv(Key::name, name).kv(Key::error, *error);
 }
 
 // Signal dispositions and descriptors as a fresh process would have them: the parent's asio
@@ -247,14 +230,6 @@ void reset_process(int fd) {
 }
 
 }  // namespace
-
-bool probes_built() {
-#ifdef MODGATE_TEST_PROBES
-    return true;
-#else
-    return false;
-#endif
-}
 
 void run_proxy(ProxyStart s) {
     reset_process(s.channel_fd);

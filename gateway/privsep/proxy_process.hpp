@@ -2,6 +2,8 @@
 // DICOM, TLS and relay handlers, confined (see confine.hpp), and talks only to its parent over
 // the channel. It starts as a fork of the parent and never returns.
 #pragma once
+#include <optional>
+#include <string>
 #include <sys/types.h>
 
 #include <vector>
@@ -23,8 +25,12 @@ struct ProxyStart {
 // parent closes the channel. Exits with _exit (no atexit handlers of the parent run twice).
 [[noreturn]] void run_proxy(ProxyStart start);
 
-// Probes (test builds only): the names the proxy understands, each an attempt its confinement
-// must stop.
+// Probes, built only into modgated-probes, the test binary (privsep/probes.cpp is compiled twice:
+// with MODGATE_TEST_PROBES for it, without for modgated): each name an attempt the proxy's
+// confinement must stop.
 bool probes_built();
+// Makes the attempt named `name`; what it returned (it should never return), or nothing when
+// probes are not built or the name is unknown.
+std::optional<std::string> attempt_probe(const std::string& name);
 
 }  // namespace modgate::privsep

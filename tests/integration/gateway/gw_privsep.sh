@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Privilege separation: the process that parses the modality's bytes runs under a user of its
 # own, without CAP_NET_ADMIN, with no_new_privs and a seccomp filter on top of the parent's.
-# (Test builds, MODGATE_TEST_PROBES) it is told to attempt, in turn, an nftables change over
+# (modgated-probes, the test binary) it is told to attempt, in turn, an nftables change over
 # netlink, a raw and a packet socket, SO_MARK, execve, opening /etc/hostname and ptrace of its
 # parent: each kills it (SIGSYS), the parent reports it and restarts it, and the ruleset is
 # unchanged. SIGKILL of the proxy during a probe loop from the modality to the PACS's DICOM port
