@@ -8,6 +8,10 @@ build=(cmake ninja-build g++ pkg-config libnftnl-dev libmnl-dev libboost-program
        libhowardhinnant-date-dev libseccomp-dev tzdata)
 test=(nftables iproute2 dcmtk orthanc nmap socat tcpdump iperf3 python3 python3-pydicom
       clang libclang-rt-14-dev dnsmasq procps psmisc openssl util-linux iputils-ping)
+# The Debian package, and the appliance image booted under qemu.
+package=(debhelper dpkg-dev lintian)
+image=(mmdebstrap qemu-system-x86 qemu-utils syslinux syslinux-common mtools dosfstools e2fsprogs fdisk
+       openssh-client)
 
 # modgated's proxy process runs as a user of its own (the package creates it with sysusers).
 ensure_proxy_user() {
@@ -17,7 +21,7 @@ ensure_proxy_user() {
 }
 
 missing=()
-for p in "${build[@]}" "${test[@]}"; do
+for p in "${build[@]}" "${test[@]}" "${package[@]}" "${image[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 ((${#missing[@]})) || { ensure_proxy_user; exit 0; }

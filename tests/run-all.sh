@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds modgate and runs every test: unit, golden, lint, fuzz (bounded), and the root-only
-# kernel and network-namespace lab tests, then the unit tests and some lab tests again under
-# AddressSanitizer and UBSan. Installs what is missing first. Run as root on Debian 12. Prints
-# the wall time of each phase.
+# Builds modgate's Debian package and runs every test: unit, golden and lint (inside the package
+# build), lintian, fuzz (bounded), the root-only kernel and network-namespace lab tests, the unit
+# tests and some lab tests again under AddressSanitizer and UBSan, then the appliance image built
+# with the package and booted under qemu. Installs what is missing first. Run as root on Debian 12.
+# Prints the wall time of each phase.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -25,12 +26,33 @@ unit_targets=(modgated modgatectl unit_policy unit_dicom unit_nft unit_gateway u
               unit_host unit_daemon)
 
 phase deps "$top/tests/install-deps.sh"
-# The test builds keep line tables only (-g1): backtraces and sanitizer reports still name files
-# and lines, and the compiler spends a third less time writing debug information.
-build_main() {
-  cmake -S . -B build -G Ninja -DMODGATE_WERROR=ON -DMODGATE_TEST_PROBES=ON \
-        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null && cmake --build build -j"$jobs"
+deb_version=$(dpkg-parsechangelog -S Version)
+deb_arch=$(dpkg --print-architecture)
+deb="$top/build-deb/modgate_${deb_version}_$deb_arch.deb"
+
+# The main build is the Debian package's: dpkg-buildpackage configures and compiles build/ with
+# Debian's hardening flags and runs the tests that need no root (unit, golden, lint) inside the
+# package build; every later test runs on those same binaries. The test run keeps line tables
+# only (-g1: backtraces still name files and lines) and turns warnings into errors.
+build_package() {
+  local out="$top/build-deb" f
+  mkdir -p "$out"
+  rm -f "$out"/*.deb "$out"/*.buildinfo "$out"/*.changes
+  if ! DEB_BUILD_OPTIONS="parallel=$jobs" DEB_CXXFLAGS_APPEND="-g1 -Werror" \
+       dpkg-buildpackage -b -uc -us >"$out/build.log" 2>&1; then
+    grep -E "error|FAILED|Failed" "$out/build.log" | tail -40 >&2
+    echo "run-all: the package build failed; see $out/build.log" >&2
+    return 1
+  fi
+  # dpkg-buildpackage writes next to the source tree; the results are kept inside it.
+  for f in "modgate_${deb_version}_$deb_arch.deb" "modgate-dbgsym_${deb_version}_$deb_arch.deb" \
+           "modgate_${deb_version}_$deb_arch.buildinfo" "modgate_${deb_version}_$deb_arch.changes"; do
+    mv "../$f" "$out/"
+  done
+  grep -E "tests passed|tests failed" "$out/build.log" | sed 's/^/run-all: package build: /'
+  ls -l "$deb"
 }
+lint_package() { lintian --fail-on error,warning --info "$deb"; }
 # The pure parsers are also built with clang 14 for libFuzzer.
 build_fuzz() {
   cmake -S . -B build-fuzz -G Ninja -DMODGATE_FUZZ=ON -DMODGATE_WERROR=ON \
@@ -44,16 +66,28 @@ build_asan() {
         -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-Og -g1" >/dev/null &&
     cmake --build build-asan -j"$jobs" --target "${unit_targets[@]}"
 }
-phase build build_main
-[ $status -eq 0 ] || { echo "run-all: FAILED (build)" >&2; exit 1; }
+# The appliance image with the package just built, the boot test's policy and observer, and a
+# key made for this run; one image and one boot serve every check in the VM.
+build_image() {
+  mkdir -p "$top/build-image"
+  [ -f "$top/build-image/lab-key" ] ||
+    ssh-keygen -q -t ed25519 -N "" -C modgate-boot-test -f "$top/build-image/lab-key"
+  "$top/image/build.sh" --out "$top/build-image" --deb "$deb" --policy "$top/tests/image/lab-policy.toml" \
+    --overlay "$top/tests/image/overlay" --authorized-keys "$top/build-image/lab-key.pub"
+}
+
+phase package build_package
+[ $status -eq 0 ] || { echo "run-all: FAILED (package build)" >&2; exit 1; }
+phase lintian lint_package
 phase build-fuzz build_fuzz
 phase build-asan build_asan
 
-phase unit ctest --test-dir build --output-on-failure -LE root -j"$jobs"
 phase root ctest --test-dir build --output-on-failure -L root
 phase fuzz ctest --test-dir build-fuzz --output-on-failure
 phase asan-unit ctest --test-dir build-asan --output-on-failure -R '^unit\.' -j"$jobs"
 phase asan-lab ctest --test-dir build-asan --output-on-failure -R '^gateway\.(flows|failclosed|windows|vendors|events)$'
+phase image build_image
+phase vm "$top/tests/image/boot_test.sh" "$top/build-image/modgate.img" "$deb" "$top/build-image/lab-key"
 echo "run-all: total $(($(date +%s) - started)) s"
 if [ $status -ne 0 ]; then echo "run-all: FAILED" >&2; else echo "run-all: all tests passed"; fi
 exit $status
