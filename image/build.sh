@@ -10,7 +10,8 @@ usage: image/build.sh [--deb FILE]... [--policy FILE] [--authorized-keys FILE] [
   --deb FILE              a local package to install with its dependencies (e.g. modgate_*.deb)
   --policy FILE           installed as /etc/modgate/policy.toml
   --authorized-keys FILE  installed as /root/.ssh/authorized_keys; without it only the console
-  --overlay DIR           a tree copied over the root file system last (a site's own files)
+  --overlay DIR           a tree copied over the root file system last (a site's own files);
+                          repeatable, in order
   --out DIR               where modgate.img is written (default: build-image/ at the repository top)
   --cache DIR             downloaded packages kept between builds (default: /var/cache/modgate-image)
 Runs as root. SOURCE_DATE_EPOCH (default: the last commit's time) sets every timestamp.
@@ -28,7 +29,6 @@ debs=()
 overlays=()
 policy=
 keys=
-overlay=
 out=$top/build-image
 cache=/var/cache/modgate-image
 
@@ -41,7 +41,6 @@ while (($#)); do
         --policy) policy=$2 ;;
         --authorized-keys) keys=$2 ;;
         --overlay) overlays+=("$2") ;;
-        --overlay) overlay=$2 ;;
         --out) out=$2 ;;
         --cache) cache=$2 ;;
         esac
@@ -67,7 +66,6 @@ done
 for d in "${overlays[@]}"; do
     [[ -d $d ]] || die "--overlay $d: not a directory"
 done
-[[ -z $overlay || -d $overlay ]] || die "--overlay $overlay: not a directory"
 
 # One source of time for mmdebstrap, mkfs.ext4 (E2FSPROGS_FAKE_TIME), mtools and the files'
 # mtimes, so a rebuild of the same commit gives the same metadata.
@@ -239,6 +237,7 @@ used_mib=$(du -sx -B1M "$root" | cut -f1)
 root_mib=$(((used_mib + used_mib / 10 + 512 + 63) / 64 * 64))
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -F -L modgate-root -U "$root_uuid" \
     -E "hash_seed=$root_hash_seed,root_owner=0:0" -d "$root" "$work/root.ext4" "${root_mib}M" >/dev/null
+rm -rf --one-file-system "$root" # now, so that the time printed below includes it
 
 # --- the disk: MBR, partition 1 (boot, active) at 1 MiB, partition 2 (root) after it ---
 boot_start=2048
@@ -258,6 +257,7 @@ dd if="$work/root.ext4" of="$work/modgate.img" bs=1M seek=$((root_start / 2048))
 # Only the boot code: the disk signature and partition table that follow stay sfdisk's.
 dd if="$mbr" of="$work/modgate.img" bs=440 count=1 conv=notrunc status=none
 mv -f "$work/modgate.img" "$out/modgate.img"
+rm -f "$work/boot.fat" "$work/root.ext4"
 
 elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 size=$(stat -c %s "$out/modgate.img")
