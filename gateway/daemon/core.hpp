@@ -64,6 +64,8 @@ public:
     DropFeed& drops() { return drops_; }
 
 private:
+    // The bridge ports down, with a ports_down event (or ports_down_failed).
+    void lower_ports(std::string_view reason);
     const policy::Policy& policy() const { return state_->policy; }
     policy::Mode effective_mode(const policy::Policy& p) const;
     privsep::PolicyMsg policy_msg() const;

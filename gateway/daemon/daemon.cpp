@@ -126,10 +126,7 @@ void Daemon::stop() {
     // running nothing is forwarded, even if someone flushes the ruleset meanwhile (Debian's
     // nftables.service does). A crash leaves the ports up with the ruleset in force: with no
     // proxy listening, the diverted flows find no socket and are dropped.
-    if (auto s = host::set_ports(policy().gateway, false, deps_.host); !s)
-        Event(Kind::ports_down_failed).kv(Key::error, s.error());
-    else
-        Event(Kind::ports_down).kv(Key::reason, "stopped");
+    lower_ports("stopped");
     if (proxy_) proxy_->stop();
     Event(Kind::stopped).kv(Key::reason, stop_reason_);
 }
@@ -192,11 +189,15 @@ std::optional<control::Reply> Daemon::refuse_unless_admin(const control::Caller&
 int Daemon::fatal(std::string_view what, std::string_view error) {
     Event(Kind::fatal).kv(Key::stage, what).kv(Key::error, error);
     if (proxy_) proxy_->stop();
+    lower_ports(what);
+    return Exit::runtime;
+}
+
+void Daemon::lower_ports(std::string_view reason) {
     if (auto s = host::set_ports(policy().gateway, false, deps_.host); !s)
         Event(Kind::ports_down_failed).kv(Key::error, s.error());
     else
-        Event(Kind::ports_down).kv(Key::reason, what);
-    return Exit::runtime;
+        Event(Kind::ports_down).kv(Key::reason, reason);
 }
 
 void Daemon::wait_signal() {
